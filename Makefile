@@ -1,0 +1,99 @@
+# Build of acme-fcgi, acme-worker and acmectl over libacme.a (common/).
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+DATADIR	?= $(PREFIX)/share/acme
+SYSCONFDIR ?= /etc/acme
+
+CC	?= cc
+OPT	?= -O2 -g
+WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wwrite-strings -Wpointer-arith -Wformat=2 \
+	  -Werror=implicit-function-declaration
+HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
+PKGS	= json-c libpq openssl
+CFLAGS	+= $(OPT) $(WARN) $(HARDEN) -std=gnu11 -D_GNU_SOURCE -Icommon \
+	  $(shell pkg-config --cflags $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
+BUILD	?= build
+
+COMMON_SRC = $(wildcard common/*.c)
+FCGI_SRC   = $(wildcard fcgi/*.c)
+WORKER_SRC = $(wildcard worker/*.c)
+ADMIN_SRC  = $(wildcard admin/*.c) $(BUILD)/admin/migrations.c
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+FCGI_OBJ   = $(FCGI_SRC:%.c=$(BUILD)/%.o)
+WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o)
+ADMIN_OBJ  = $(patsubst $(BUILD)/%,%,$(ADMIN_SRC))
+ADMIN_OBJ := $(ADMIN_OBJ:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# worker modules the unit tests link (everything but main)
+WORKER_LIB_OBJ = $(filter-out $(BUILD)/worker/main.o,$(WORKER_OBJ))
+
+PROGS = $(BUILD)/acme-fcgi $(BUILD)/acme-worker $(BUILD)/acmectl
+
+all: $(PROGS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h worker/*.h admin/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/admin/migrations.c: $(sort $(wildcard sql/*.sql)) admin/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh admin/embed-sql.sh $(sort $(wildcard sql/*.sql)) > $@
+
+$(BUILD)/admin/migrations.o: $(BUILD)/admin/migrations.c
+	$(CC) $(CFLAGS) -Iadmin -c -o $@ $<
+
+$(BUILD)/libacme.a: $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/acme-fcgi: $(FCGI_OBJ) $(BUILD)/libacme.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+
+$(BUILD)/acme-worker: $(WORKER_OBJ) $(BUILD)/libacme.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/acmectl: $(ADMIN_OBJ) $(BUILD)/libacme.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iworker $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# Tests: unit suites, then the integration suite against the real stack.
+check: all
+	sh tests/run.sh $(BUILD)
+
+unit: all
+	sh tests/run.sh $(BUILD) unit
+
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+	    CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+deps:
+	sh .ci/deps.sh
+
+run: deps all
+	/usr/bin/python3 tests/stack.py start --build $(BUILD) --state $(CURDIR)/.state
+
+stop:
+	/usr/bin/python3 tests/stack.py stop --state $(CURDIR)/.state
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 nginx/acme.conf $(DESTDIR)$(DATADIR)/nginx-acme.conf
+	install -m 0644 acme.conf.sample $(DESTDIR)$(DATADIR)/acme.conf.sample
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check unit sanitize deps run stop install clean

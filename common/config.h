@@ -1,0 +1,60 @@
+/*
+ * config.h - the one configuration file of all three programs:
+ * "key = value" lines, '#' comments, loaded through one declarative table.
+ */
+#ifndef ACME_CONFIG_H
+#define ACME_CONFIG_H
+
+enum cfg_key {
+	CFG_DATABASE,
+	CFG_BASE_URL,
+	CFG_LISTEN,
+	CFG_CHILDREN,
+	CFG_LOG_LEVEL,
+	CFG_TERMS_OF_SERVICE,
+	CFG_WEBSITE,
+	CFG_CAA_IDENTITIES,
+	CFG_NONCE_LIFETIME,
+	CFG_ORDER_LIFETIME,
+	CFG_AUTHZ_LIFETIME,
+	CFG_RSA_KEY_SIZES,
+	CFG_CA_DIR,
+	CFG_CERT_VALIDITY_DAYS,
+	CFG_OCSP_URL,
+	CFG_CA_ISSUERS_URL,
+	CFG_CRL_URL,
+	CFG_DNS_SERVERS,
+	CFG_HTTP01_PORT,
+	CFG_VALIDATION_TIMEOUT,
+	CFG_POLL_INTERVAL,
+	CFG_LEASE_SECONDS,
+	CFG_RETRY_AFTER,
+	CFG__MAX
+};
+
+enum cfg_type {
+	CFG_T_STR,
+	CFG_T_INT,
+	CFG__TMAX
+};
+
+struct cfg_def {
+	const char	*name;
+	enum cfg_type	 type;
+	const char	*def;		/* default, as text */
+	long		 min, max;	/* bounds for integers */
+	const char	*doc;		/* one line, for the sample and README */
+};
+
+extern const struct cfg_def cfg_defs[CFG__MAX];
+
+/* Loads defaults, then the file (NULL: defaults only). Unknown keys, bad
+ * integers and out-of-bounds values are errors. Returns 1 or 0 (logged). */
+int	 config_load(const char *path);
+/* Sets one key from text (command-line overrides); returns 1 or 0. */
+int	 config_set(enum cfg_key, const char *value);
+const char *cfg_str(enum cfg_key);	/* never NULL, may be "" */
+long	 cfg_int(enum cfg_key);
+void	 config_free(void);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * db.h - the one libpq wrapper. Every query goes through db_query() with
+ * its parameters as text (NULL is SQL NULL); the SQLSTATE of a failure
+ * is kept for the caller (23505 unique violation, 40001 retry).
+ */
+#ifndef ACME_DB_H
+#define ACME_DB_H
+
+#include <libpq-fe.h>
+
+struct db {
+	PGconn	*conn;
+	char	 sqlstate[6];	/* of the last failure, "" if none */
+};
+
+#define SQLSTATE_UNIQUE_VIOLATION	"23505"
+
+/* Connects; returns 1 or 0 (logged). */
+int	 db_connect(struct db *, const char *conninfo);
+void	 db_close(struct db *);
+/* Resets a broken connection; returns 1 if usable afterwards. */
+int	 db_ensure(struct db *);
+
+/* Runs sql with n text parameters. Returns the result (caller PQclears)
+ * when it is PGRES_TUPLES_OK or PGRES_COMMAND_OK, else NULL with
+ * db->sqlstate set and the error logged. */
+PGresult *db_query(struct db *, const char *sql, int n,
+	    const char *const *vals);
+/* The same with lengths and formats (1 = binary) for bytea parameters. */
+PGresult *db_query_bin(struct db *, const char *sql, int n,
+	    const char *const *vals, const int *lens, const int *fmts);
+/* Runs a statement and discards its result; returns 1 or 0. */
+int	 db_exec(struct db *, const char *sql, int n, const char *const *vals);
+/* Runs a script of several statements (migrations); returns 1 or 0. */
+int	 db_exec_script(struct db *, const char *sql);
+int	 db_begin(struct db *);
+int	 db_commit(struct db *);
+void	 db_rollback(struct db *);
+/* Returns 1 if the last failure had this SQLSTATE. */
+int	 db_failed_with(const struct db *, const char *sqlstate);
+/* Returns the value at (row, col), or NULL if SQL NULL (borrowed). */
+const char *db_val(const PGresult *, int row, int col);
+
+#endif

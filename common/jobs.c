@@ -1,0 +1,228 @@
+/*
+ * jobs.c - the worker's queries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "store.h"
+#include "util.h"
+
+static char *
+dupval(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+int
+jobs_listen(struct db *db)
+{
+	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL);
+}
+
+int
+jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
+{
+	char buf[32];
+	const char *vals[1] = { buf };
+	PGresult *res;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(buf, sizeof(buf), "%ld", lease);
+	res = db_query(db, "UPDATE challenge c SET "
+	    "lease_until = now() + make_interval(secs => $1::integer), "
+	    "attempts = c.attempts + 1 "
+	    "FROM authorization_ a JOIN account ac ON ac.id = a.account_id "
+	    "WHERE c.id = (SELECT id FROM challenge WHERE status = "
+	    "'processing' AND (lease_until IS NULL OR lease_until < now()) "
+	    "ORDER BY lease_until NULLS FIRST LIMIT 1 "
+	    "FOR UPDATE SKIP LOCKED) AND a.id = c.authorization_id "
+	    "RETURNING c.id, c.type, c.token, a.identifier, ac.thumbprint, "
+	    "c.attempts", 1, vals);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1;
+	if (rc) {
+		j->id = dupval(res, 0, 0);
+		j->type = dupval(res, 0, 1);
+		j->token = dupval(res, 0, 2);
+		j->identifier = dupval(res, 0, 3);
+		j->thumbprint = dupval(res, 0, 4);
+		j->attempts = atoi(PQgetvalue(res, 0, 5));
+	}
+	PQclear(res);
+	return rc;
+}
+
+void
+chall_job_free(struct chall_job *j)
+{
+	free(j->id);
+	free(j->type);
+	free(j->token);
+	free(j->identifier);
+	free(j->thumbprint);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+jobs_finish_challenge(struct db *db, const char *id, int ok,
+    const char *error)
+{
+	const char *vals[3] = { id, ok ? "t" : "f", error };
+	PGresult *res;
+	int rc;
+
+	res = db_query(db, "SELECT challenge_finish($1, $2::boolean, "
+	    "$3::jsonb)", 3, vals);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes bytea text output ("\x..."); returns a new buffer or NULL. */
+static unsigned char *
+bytea_decode(const char *s, size_t *len)
+{
+	unsigned char *out;
+	size_t n, i;
+	int hi, lo;
+
+	if (s == NULL || strncmp(s, "\\x", 2) != 0 || strlen(s) % 2 != 0)
+		return NULL;
+	n = (strlen(s) - 2) / 2;
+	out = xmalloc(n + 1);
+	for (i = 0; i < n; i++) {
+		hi = hexval(s[2 + 2 * i]);
+		lo = hexval(s[3 + 2 * i]);
+		if (hi < 0 || lo < 0) {
+			free(out);
+			return NULL;
+		}
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n;
+	return out;
+}
+
+int
+jobs_claim_order(struct db *db, long lease, const char *serial,
+    struct issue_job *j)
+{
+	char buf[32];
+	const char *vals[2] = { buf, serial };
+	PGresult *res;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(buf, sizeof(buf), "%ld", lease);
+	res = db_query(db, "UPDATE orders o SET "
+	    "lease_until = now() + make_interval(secs => $1::integer), "
+	    "attempts = o.attempts + 1, serial = coalesce(o.serial, $2) "
+	    "FROM account a JOIN acme_account e ON e.id = a.acme_account_id "
+	    "JOIN organization g ON g.id = e.organization_id "
+	    "WHERE o.id = (SELECT id FROM orders WHERE status = 'processing' "
+	    "AND (lease_until IS NULL OR lease_until < now()) "
+	    "ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "AND a.id = o.account_id "
+	    "RETURNING o.id, o.csr, o.names, o.serial, g.name, g.country, "
+	    "g.locality, g.state, o.attempts", 2, vals);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1;
+	if (rc) {
+		j->order_id = dupval(res, 0, 0);
+		j->csr = bytea_decode(db_val(res, 0, 1), &j->csr_len);
+		j->names = pg_parse_array(db_val(res, 0, 2), &j->nnames);
+		j->serial = dupval(res, 0, 3);
+		j->org_name = dupval(res, 0, 4);
+		j->org_country = dupval(res, 0, 5);
+		j->org_locality = dupval(res, 0, 6);
+		j->org_state = dupval(res, 0, 7);
+		j->attempts = atoi(PQgetvalue(res, 0, 8));
+	}
+	PQclear(res);
+	return rc;
+}
+
+void
+issue_job_free(struct issue_job *j)
+{
+	free(j->order_id);
+	free(j->csr);
+	strv_free(j->names, j->nnames);
+	free(j->serial);
+	free(j->org_name);
+	free(j->org_country);
+	free(j->org_locality);
+	free(j->org_state);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+jobs_store_certificate(struct db *db, const char *order_id,
+    const char *cert_id, const char *serial, long not_before,
+    long not_after, const unsigned char *der, size_t der_len,
+    const char *pem_chain)
+{
+	char nb[32], na[32];
+	const char *vals[7] = { order_id, cert_id, serial, nb, na,
+	    (const char *)der, pem_chain };
+	int lens[7] = { 0, 0, 0, 0, 0, (int)der_len, 0 };
+	int fmts[7] = { 0, 0, 0, 0, 0, 1, 0 };
+	PGresult *res;
+	int rc;
+
+	snprintf(nb, sizeof(nb), "%ld", not_before);
+	snprintf(na, sizeof(na), "%ld", not_after);
+	res = db_query_bin(db, "SELECT order_issue($1, $2, $3, "
+	    "to_timestamp($4::bigint), to_timestamp($5::bigint), $6, $7)",
+	    7, vals, lens, fmts);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+int
+jobs_fail_order(struct db *db, const char *order_id, const char *error)
+{
+	const char *vals[2] = { order_id, error };
+
+	return db_exec(db, "UPDATE orders SET status = 'invalid', "
+	    "error = $2::jsonb, lease_until = NULL, updated_at = now() "
+	    "WHERE id = $1 AND status = 'processing'", 2, vals);
+}
+
+int
+jobs_housekeeping(struct db *db, long nonce_lifetime)
+{
+	char buf[32];
+	const char *vals[1] = { buf };
+
+	snprintf(buf, sizeof(buf), "%ld", nonce_lifetime + 120);
+	return db_exec(db, "DELETE FROM nonce_used WHERE used_at < now() - "
+	    "make_interval(secs => $1::integer)", 1, vals) &&
+	    db_exec(db, "UPDATE orders SET status = 'invalid', updated_at = "
+	    "now() WHERE status IN ('pending', 'ready') AND expires_at <= "
+	    "now()", 0, NULL) &&
+	    db_exec(db, "UPDATE authorization_ SET status = 'expired' "
+	    "WHERE status = 'pending' AND expires_at <= now()", 0, NULL);
+}

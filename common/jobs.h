@@ -1,0 +1,59 @@
+/*
+ * jobs.h - the SQL of acme-worker: jobs claimed with FOR UPDATE SKIP
+ * LOCKED under a lease, and their outcomes stored by compare and set.
+ * Claims return 1 with a job, 0 when there is none, -1 on error.
+ */
+#ifndef ACME_JOBS_H
+#define ACME_JOBS_H
+
+#include <stddef.h>
+
+#include "db.h"
+
+#define JOBS_CHANNEL	"acme_work"
+
+struct chall_job {
+	char	*id;
+	char	*type;		/* http-01, dns-01 */
+	char	*token;
+	char	*identifier;	/* without "*." */
+	char	*thumbprint;	/* of the account key */
+	int	 attempts;
+};
+
+struct issue_job {
+	char		*order_id;
+	unsigned char	*csr;
+	size_t		 csr_len;
+	char		**names;
+	size_t		 nnames;
+	char		*serial;	/* hex, reserved once per order */
+	char		*org_name;
+	char		*org_country;
+	char		*org_locality;
+	char		*org_state;
+	int		 attempts;
+};
+
+int	 jobs_listen(struct db *);
+int	 jobs_claim_challenge(struct db *, long lease, struct chall_job *);
+void	 chall_job_free(struct chall_job *);
+/* Records a validation outcome; error is problem JSON text or NULL. */
+int	 jobs_finish_challenge(struct db *, const char *id, int ok,
+	    const char *error);
+/* serial_candidate is reserved for the order unless one already is. */
+int	 jobs_claim_order(struct db *, long lease,
+	    const char *serial_candidate, struct issue_job *);
+void	 issue_job_free(struct issue_job *);
+/* Stores the certificate and marks the order valid in one transaction.
+ * Returns 1, 0 if the order was no longer processing, -1 on error. */
+int	 jobs_store_certificate(struct db *, const char *order_id,
+	    const char *cert_id, const char *serial, long not_before,
+	    long not_after, const unsigned char *der, size_t der_len,
+	    const char *pem_chain);
+int	 jobs_fail_order(struct db *, const char *order_id,
+	    const char *error);
+/* Expires stale objects and purges old nonces; returns 1 or 0. */
+int	 jobs_housekeeping(struct db *, long nonce_lifetime);
+
+#endif

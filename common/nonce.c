@@ -1,0 +1,194 @@
+/*
+ * nonce.c - stateless issue, single-use redemption of nonces.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "jose.h"
+#include "nonce.h"
+#include "util.h"
+
+#define NONCE_RAND	16
+#define NONCE_MAC	16
+#define NONCE_BODY	(4 + 8 + NONCE_RAND)
+#define NONCE_LEN	(NONCE_BODY + NONCE_MAC)
+#define NONCE_SKEW	60	/* seconds of clock skew between hosts */
+
+static int
+hex_to_key(const char *hex, unsigned char *key, size_t len)
+{
+	size_t i;
+	unsigned int b;
+
+	if (strncmp(hex, "\\x", 2) != 0 || strlen(hex) != 2 + 2 * len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (sscanf(hex + 2 + 2 * i, "%2x", &b) != 1)
+			return 0;
+		key[i] = (unsigned char)b;
+	}
+	return 1;
+}
+
+static int
+key_from_result(PGresult *res, int ecol, int kcol, int *epoch,
+    unsigned char *key)
+{
+	const char *e, *k;
+
+	if (res == NULL || PQntuples(res) != 1)
+		return 0;
+	e = db_val(res, 0, ecol);
+	k = db_val(res, 0, kcol);
+	if (k == NULL || !hex_to_key(k, key, 32))
+		return 0;
+	if (epoch != NULL) {
+		if (e == NULL)
+			return 0;
+		*epoch = atoi(e);
+	}
+	return 1;
+}
+
+int
+nonce_load(struct db *db, struct nonce_ctx *n)
+{
+	unsigned char cand[32];
+	char *hex = NULL;
+	const char *vals[1];
+	PGresult *res = NULL;
+	size_t i;
+	int rc = 0;
+
+	rand_bytes(cand, sizeof(cand));
+	hex = xmalloc(2 + 2 * sizeof(cand) + 1);
+	memcpy(hex, "\\x", 2);
+	for (i = 0; i < sizeof(cand); i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", cand[i]);
+	vals[0] = hex;
+	res = db_query(db, "SELECT epoch, key FROM nonce_current_key($1)",
+	    1, vals);
+	if (!key_from_result(res, 0, 1, &n->epoch, n->key)) {
+		msg_err("cannot load the nonce key");
+		goto out;
+	}
+	n->loaded = 1;
+	rc = 1;
+out:
+	OPENSSL_cleanse(cand, sizeof(cand));
+	if (hex != NULL)
+		OPENSSL_cleanse(hex, strlen(hex));
+	free(hex);
+	PQclear(res);
+	return rc;
+}
+
+static void
+nonce_mac(const unsigned char *key, const unsigned char *body,
+    unsigned char *mac)
+{
+	unsigned char full[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (HMAC(EVP_sha256(), key, 32, body, NONCE_BODY, full, &len) == NULL)
+		msg_fatal("HMAC failed");
+	memcpy(mac, full, NONCE_MAC);
+}
+
+char *
+nonce_new(const struct nonce_ctx *n)
+{
+	unsigned char raw[NONCE_LEN];
+	uint64_t t = (uint64_t)time(NULL);
+	int i;
+
+	if (!n->loaded)
+		return NULL;
+	for (i = 0; i < 4; i++)
+		raw[i] = (unsigned char)((uint32_t)n->epoch >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		raw[4 + i] = (unsigned char)(t >> (56 - 8 * i));
+	rand_bytes(raw + 12, NONCE_RAND);
+	nonce_mac(n->key, raw, raw + NONCE_BODY);
+	return b64u_encode(raw, sizeof(raw));
+}
+
+int
+nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
+    struct problem *p)
+{
+	unsigned char *raw = NULL, key[32], mac[NONCE_MAC];
+	size_t len = 0;
+	uint32_t epoch = 0;
+	uint64_t t = 0;
+	time_t now = time(NULL);
+	char ebuf[16];
+	const char *vals[2];
+	PGresult *res = NULL;
+	int i, rc = 0;
+
+	if (strlen(nonce) > 128 || !b64u_decode(nonce, &raw, &len) ||
+	    len != NONCE_LEN) {
+		problem_set(p, PT_BAD_NONCE, "the nonce is not one of ours");
+		goto out;
+	}
+	for (i = 0; i < 4; i++)
+		epoch = (epoch << 8) | raw[i];
+	for (i = 0; i < 8; i++)
+		t = (t << 8) | raw[4 + i];
+	snprintf(ebuf, sizeof(ebuf), "%u", epoch);
+	vals[0] = ebuf;
+	if (n->loaded && (uint32_t)n->epoch == epoch)
+		memcpy(key, n->key, sizeof(key));
+	else {
+		res = db_query(db, "SELECT key FROM nonce_key WHERE epoch = $1",
+		    1, vals);
+		if (res == NULL) {
+			problem_set(p, PT_SERVER_INTERNAL,
+			    "cannot check the nonce now");
+			goto out;
+		}
+		if (!key_from_result(res, 0, 0, NULL, key)) {
+			problem_set(p, PT_BAD_NONCE,
+			    "the nonce is not one of ours");
+			goto out;
+		}
+	}
+	nonce_mac(key, raw, mac);
+	if (!ct_equal(mac, raw + NONCE_BODY, NONCE_MAC)) {
+		problem_set(p, PT_BAD_NONCE, "the nonce is not one of ours");
+		goto out;
+	}
+	if (t > (uint64_t)now + NONCE_SKEW ||
+	    (uint64_t)now > t + (uint64_t)n->lifetime) {
+		problem_set(p, PT_BAD_NONCE, "the nonce has expired");
+		goto out;
+	}
+	PQclear(res);
+	vals[0] = nonce;
+	vals[1] = ebuf;
+	res = db_query(db, "SELECT nonce_redeem($1, $2)", 2, vals);
+	if (res == NULL || PQntuples(res) != 1) {
+		problem_set(p, PT_SERVER_INTERNAL, "cannot check the nonce now");
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		problem_set(p, PT_BAD_NONCE, "the nonce was already used");
+		/* The epoch may have been lost in a crash: take the new one. */
+		if ((uint32_t)n->epoch == epoch)
+			(void)nonce_load(db, n);
+		goto out;
+	}
+	rc = 1;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(raw);
+	PQclear(res);
+	return rc;
+}

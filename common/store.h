@@ -1,0 +1,124 @@
+/*
+ * store.h - every query of the service, typed. Strings in the structures
+ * are owned by them and freed by the matching *_free(). Lookups return
+ * 1 when found, 0 when not found, -1 on a database error.
+ */
+#ifndef ACME_STORE_H
+#define ACME_STORE_H
+
+#include <stddef.h>
+
+#include "db.h"
+
+struct acct {
+	long	 id;
+	char	*jwk;		/* JSON text of the public JWK */
+	char	*thumbprint;
+	char	*status;	/* valid, deactivated, revoked */
+	char	*contact;	/* JSON array text */
+	long	 acme_account_id;
+	char	*kid;		/* EAB kid it was bound with */
+	char	*acme_status;	/* status of the ACME account (EAB) */
+};
+
+struct eab {
+	long	 id;
+	char	*hmac_key;	/* NULL once bound */
+	char	*status;
+	int	 key_expired;
+};
+
+struct challenge {
+	char	*id;
+	char	*authz_id;
+	long	 account_id;
+	char	*type;
+	char	*token;
+	char	*status;
+	char	*validated;	/* RFC 3339 or NULL */
+	char	*error;		/* problem JSON text or NULL */
+};
+
+struct authz {
+	char	*id;
+	long	 account_id;
+	char	*identifier;
+	int	 wildcard;
+	char	*status;
+	char	*expires;
+	struct challenge *ch;
+	size_t	 nch;
+};
+
+struct order {
+	char	*id;
+	long	 account_id;
+	char	*status;
+	char	*expires;
+	char	*identifiers;	/* JSON array text */
+	char	*error;		/* JSON or NULL */
+	char	*cert_id;	/* NULL until valid */
+	char	**names;
+	size_t	 nnames;
+	char	**authz_ids;
+	size_t	 nauthz;
+};
+
+/* A new order: parallel arrays of n names (lower-case, "*." kept). */
+struct order_new {
+	const char	*id;
+	long		 account_id;
+	const char	*identifiers;	/* JSON array text */
+	size_t		 n;
+	char		**names;
+	int		*wildcard;
+	char		**authz_ids;
+	char		**http_ids;
+	char		**dns_ids;
+	char		**tokens;
+	long		 lifetime;	/* seconds */
+};
+
+int	 store_account_by_id(struct db *, long id, struct acct *);
+int	 store_account_by_thumbprint(struct db *, const char *tp,
+	    struct acct *);
+void	 acct_free(struct acct *);
+int	 store_eab_by_kid(struct db *, const char *kid, struct eab *);
+void	 eab_free(struct eab *);
+/* Binds a verified EAB credential. Returns the new account id (> 0), 0
+ * when the credential was bound meanwhile, -1 when the key is already
+ * registered (unique violation), -2 on another error. */
+long	 store_account_bind(struct db *, const char *kid, const char *hmac,
+	    const char *jwk, const char *tp, const char *contact);
+int	 store_account_set_contact(struct db *, long id, const char *contact);
+/* Deactivates a valid account; returns 1 or 0 (not valid) or -1. */
+int	 store_account_deactivate(struct db *, long id);
+/* Returns the order ids of an account, newest first (at most max). */
+char	**store_account_orders(struct db *, long id, size_t max, size_t *n);
+
+int	 store_order_create(struct db *, const struct order_new *);
+int	 store_order_get(struct db *, const char *id, struct order *);
+void	 order_free(struct order *);
+/* Moves a ready order to processing with its CSR. Returns 1 if moved,
+ * 0 if the order was not ready, -1 on error. */
+int	 store_order_finalize(struct db *, const char *id,
+	    const unsigned char *csr, size_t len);
+
+int	 store_authz_get(struct db *, const char *id, struct authz *);
+void	 authz_free(struct authz *);
+int	 store_challenge_get(struct db *, const char *id, struct challenge *);
+void	 challenge_free(struct challenge *);
+/* Starts a challenge's validation; 1 if started, 0 if not pending. */
+int	 store_challenge_start(struct db *, const char *id);
+
+/* Fetches a certificate's chain PEM and owner. */
+int	 store_cert_get(struct db *, const char *id, long *account_id,
+	    char **pem);
+
+void	 strv_free(char **, size_t);
+/* Returns a PostgreSQL array literal of the strings (caller frees). */
+char	*pg_text_array(char *const *, size_t);
+/* Parses a PostgreSQL text[] output; returns a new string vector. */
+char	**pg_parse_array(const char *, size_t *n);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * x509.h - CSR checks (acme-fcgi) and certificate signing by the
+ * embedded CA (acme-worker and acmectl only: acme-fcgi never opens a CA key).
+ */
+#ifndef ACME_X509_H
+#define ACME_X509_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "problem.h"
+
+struct csr_info {
+	char	**names;	/* owned; the dNSName SANs, lower-cased and
+				 * deduplicated, in CSR order */
+	size_t	  nnames;
+	int	  key_bits;
+	EVP_PKEY *pkey;		/* owned; the CSR's public key */
+};
+
+/* Checks a CSR given as DER (the whole buffer must be one CSR):
+ * self-signature valid (and not MD5/SHA-1), RSA key of an allowed size
+ * (allowed_bits, nallowed), key different from account_key (skipped when
+ * NULL), the set of names (dNSName SANs, lower-cased and deduplicated;
+ * the CN if any must be one of them) exactly equal to names[0..nnames)
+ * (already lower-case) ignoring order. No other SAN type. Returns 1 and
+ * fills info (the caller frees it with csr_info_free), or 0 with info
+ * zeroed and p set: PT_BAD_CSR_KEY for the key rules, PT_BAD_CSR for the
+ * rest (both are badCSR on the wire). */
+int	 csr_check(const unsigned char *der, size_t len,
+	    const char *const *names, size_t nnames,
+	    const int *allowed_bits, size_t nallowed,
+	    EVP_PKEY *account_key, struct csr_info *info, struct problem *p);
+void	 csr_info_free(struct csr_info *);
+
+/* The subject of an OV certificate (organization fields may be NULL). */
+struct cert_subject {
+	const char *organization;
+	const char *locality;
+	const char *state;
+	const char *country;
+};
+
+struct ca {
+	EVP_PKEY *key;		/* intermediate's private key */
+	X509	 *cert;		/* the intermediate's certificate */
+	char	 *chain_pem;	/* intermediate certificate, PEM */
+};
+
+/* Loads intermediate.pem and intermediate.key from dir into a zeroed
+ * struct ca, checks that they match and that the certificate is a CA.
+ * Returns 1 (free with ca_free) or 0 (logged; nothing to free). */
+int	 ca_load(struct ca *, const char *dir);
+void	 ca_free(struct ca *);
+
+struct issue_params {
+	const unsigned char *csr_der;	/* public key taken from here */
+	size_t		 csr_len;
+	const char *const *names;	/* SANs; the CN is the first one of
+					 * at most 64 characters (none if
+					 * all are longer) */
+	size_t		 nnames;
+	struct cert_subject subject;	/* NULL/empty fields left out;
+					 * country only if 2 letters */
+	const unsigned char *serial;	/* big-endian, non-zero, < 2^159 */
+	size_t		 serial_len;
+	time_t		 not_before;
+	time_t		 not_after;
+	const char	*ocsp_url;	/* optional */
+	const char	*ca_issuers_url;/* optional */
+	const char	*crl_url;	/* optional */
+};
+
+/* Signs an OV TLS server leaf certificate (SHA-256) with the key in the
+ * CSR. Returns 1 and a newly allocated PEM of the leaf alone (*pem) and
+ * its DER (*der, *derlen), both free()d by the caller, or 0 (logged). */
+int	 ca_issue(const struct ca *, const struct issue_params *,
+	    char **pem, unsigned char **der, size_t *derlen);
+
+/* Creates dir (0700) if missing, then root.pem, root.key,
+ * intermediate.pem, intermediate.key in it (keys mode 0600, certificates
+ * 0644): RSA 3072 root "<name> Root CA" (10 years) and RSA 3072
+ * intermediate "<name> OV TLS CA" (5 years, pathlen 0, serverAuth).
+ * Refuses if any of the four files exists; removes what it wrote when it
+ * fails. Returns 1 or 0 (and logs why). */
+int	 ca_init(const char *dir, const char *name);
+
+/* Returns a new random serial: 16 bytes with the top bit clear (so it is
+ * positive and DER needs no leading 0x00) and a non-zero first byte (so
+ * it is always 16 bytes long), about 127 random bits, as 32 lower-case
+ * hex characters; caller frees. */
+char	*serial_new_hex(void);
+
+#endif

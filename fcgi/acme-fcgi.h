@@ -1,0 +1,122 @@
+/*
+ * acme-fcgi.h - everything the FastCGI process declares: the request, the
+ * route table, the handlers (one file per ACME resource).
+ */
+#ifndef ACME_FCGI_H
+#define ACME_FCGI_H
+
+#include <stddef.h>
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "db.h"
+#include "jose.h"
+#include "nonce.h"
+#include "problem.h"
+#include "store.h"
+
+#define BODY_MAX	65536
+
+enum route {
+	R_DIRECTORY,
+	R_NEW_NONCE,
+	R_NEW_ACCOUNT,
+	R_NEW_ORDER,
+	R_REVOKE_CERT,
+	R_KEY_CHANGE,
+	R_ACCOUNT,
+	R_ACCOUNT_ORDERS,
+	R_ORDER,
+	R_FINALIZE,
+	R_AUTHZ,
+	R_CHALLENGE,
+	R_CERT,
+	R__MAX
+};
+
+/* How a POST is authenticated. */
+enum auth {
+	AUTH_NONE,	/* GET/HEAD only */
+	AUTH_JWK,	/* the request carries its key (newAccount) */
+	AUTH_KID,	/* signed by an existing account */
+	AUTH__MAX
+};
+
+/* Process-wide state of one child. */
+struct child {
+	struct db	 db;
+	struct nonce_ctx nonce;
+};
+
+struct req {
+	FCGX_Request	*fcgi;
+	struct child	*child;
+	struct db	*db;
+	enum route	 route;
+	const char	*method;
+	char		*path;		/* owned; without query */
+	char		*id;		/* owned; object id from the path */
+	char		*url;		/* owned; base_url + path */
+	char		*body;		/* owned */
+	size_t		 bodylen;
+	/* authentication results */
+	struct jws	 jws;
+	struct jwk	 jwk;		/* key that signed the request */
+	struct acct	 acct;		/* AUTH_KID: the signing account */
+	json_object	*payload;	/* owned; NULL for POST-as-GET */
+	/* response */
+	int		 status;
+	json_object	*resp;		/* owned; JSON body */
+	char		*raw;		/* owned; non-JSON body */
+	const char	*ctype;		/* content type of raw */
+	char		*location;	/* owned */
+	char		*link_up;	/* owned */
+	int		 retry_after;
+	struct problem	 prob;
+};
+
+struct route_def {
+	const char	*prefix;	/* path, or prefix when has_id */
+	const char	*suffix;	/* after the id, or NULL */
+	int		 has_id;
+	int		 post;		/* POST route (else GET/HEAD) */
+	enum auth	 auth;
+	int		 (*handler)(struct req *);
+};
+
+extern const struct route_def routes[R__MAX];
+
+/* Returns a newly allocated absolute URL of a resource (id may be NULL). */
+char	*url_for(enum route, const char *id);
+/* Returns a newly allocated account URL. */
+char	*account_url(long id);
+
+/* Authenticates a POST (JWS, key, url, nonce); 1 or 0 with req->prob. */
+int	 auth_request(struct req *);
+
+/* Handlers: return 1 with req->resp/raw and status set, or 0 with
+ * req->prob set. */
+int	 h_directory(struct req *);
+int	 h_new_nonce(struct req *);
+int	 h_new_account(struct req *);
+int	 h_account(struct req *);
+int	 h_account_orders(struct req *);
+int	 h_new_order(struct req *);
+int	 h_order(struct req *);
+int	 h_finalize(struct req *);
+int	 h_authz(struct req *);
+int	 h_challenge(struct req *);
+int	 h_cert(struct req *);
+int	 h_not_available(struct req *);
+
+/* Rendering shared by handlers. */
+json_object *order_json(const struct order *);
+json_object *challenge_json(const struct challenge *);
+/* Returns 1 if the order belongs to the request's account, else sets a
+ * 404 (the object is not revealed to other accounts). */
+int	 owner_check(struct req *, long account_id, const char *what);
+
+/* Serves requests on the listening socket until told to stop. */
+void	 child_main(int listen_fd);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * request.c - one FastCGI child: the accept loop, routing through the
+ * route table, and the only place responses are written.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acme-fcgi.h"
+#include "config.h"
+#include "jsonutil.h"
+#include "util.h"
+
+const struct route_def routes[R__MAX] = {
+	[R_DIRECTORY] = { "/directory", NULL, 0, 0, AUTH_NONE, h_directory },
+	[R_NEW_NONCE] = { "/acme/new-nonce", NULL, 0, 0, AUTH_NONE,
+	    h_new_nonce },
+	[R_NEW_ACCOUNT] = { "/acme/new-account", NULL, 0, 1, AUTH_JWK,
+	    h_new_account },
+	[R_NEW_ORDER] = { "/acme/new-order", NULL, 0, 1, AUTH_KID,
+	    h_new_order },
+	[R_REVOKE_CERT] = { "/acme/revoke-cert", NULL, 0, 1, AUTH_KID,
+	    h_not_available },
+	[R_KEY_CHANGE] = { "/acme/key-change", NULL, 0, 1, AUTH_KID,
+	    h_not_available },
+	[R_ACCOUNT] = { "/acme/acct/", NULL, 1, 1, AUTH_KID, h_account },
+	[R_ACCOUNT_ORDERS] = { "/acme/acct/", "/orders", 1, 1, AUTH_KID,
+	    h_account_orders },
+	[R_ORDER] = { "/acme/order/", NULL, 1, 1, AUTH_KID, h_order },
+	[R_FINALIZE] = { "/acme/order/", "/finalize", 1, 1, AUTH_KID,
+	    h_finalize },
+	[R_AUTHZ] = { "/acme/authz/", NULL, 1, 1, AUTH_KID, h_authz },
+	[R_CHALLENGE] = { "/acme/chall/", NULL, 1, 1, AUTH_KID,
+	    h_challenge },
+	[R_CERT] = { "/acme/cert/", NULL, 1, 1, AUTH_KID, h_cert },
+};
+
+static volatile sig_atomic_t child_stop;
+static volatile sig_atomic_t child_busy;
+
+static void
+child_sigterm(int sig)
+{
+	(void)sig;
+	if (!child_busy)
+		_exit(0);
+	child_stop = 1;
+}
+
+char *
+url_for(enum route r, const char *id)
+{
+	const struct route_def *d = &routes[r];
+
+	return xasprintf("%s%s%s%s", cfg_str(CFG_BASE_URL), d->prefix,
+	    id != NULL ? id : "", d->suffix != NULL ? d->suffix : "");
+}
+
+char *
+account_url(long id)
+{
+	return xasprintf("%s%s%ld", cfg_str(CFG_BASE_URL),
+	    routes[R_ACCOUNT].prefix, id);
+}
+
+int
+owner_check(struct req *r, long account_id, const char *what)
+{
+	if (account_id == r->acct.id)
+		return 1;
+	problem_set(&r->prob, PT_NOT_FOUND, "no such %s", what);
+	return 0;
+}
+
+/* Returns the length of the id at s (URL-safe characters), 0 if none. */
+static size_t
+id_span(const char *s)
+{
+	size_t n = 0;
+
+	while (isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_')
+		n++;
+	return n;
+}
+
+/* Finds the route of path; sets *id for object routes. R__MAX if none. */
+static enum route
+route_match(const char *path, char **id)
+{
+	size_t i, plen, n;
+	const struct route_def *d;
+	const char *rest;
+
+	*id = NULL;
+	for (i = 0; i < R__MAX; i++) {
+		d = &routes[i];
+		if (!d->has_id) {
+			if (strcmp(path, d->prefix) == 0)
+				return (enum route)i;
+			continue;
+		}
+		plen = strlen(d->prefix);
+		if (strncmp(path, d->prefix, plen) != 0)
+			continue;
+		n = id_span(path + plen);
+		if (n == 0 || n > 64)
+			continue;
+		rest = path + plen + n;
+		if ((d->suffix == NULL && *rest == '\0') ||
+		    (d->suffix != NULL && strcmp(rest, d->suffix) == 0)) {
+			*id = xstrndup(path + plen, n);
+			return (enum route)i;
+		}
+	}
+	return R__MAX;
+}
+
+/* Reads the body, at most BODY_MAX bytes; returns 1 or 0 with prob. */
+static int
+read_body(struct req *r)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
+	char *end;
+	long len;
+	int got;
+
+	len = cl != NULL && *cl != '\0' ? strtol(cl, &end, 10) : 0;
+	if (cl != NULL && *cl != '\0' && (*end != '\0' || len < 0)) {
+		problem_set(&r->prob, PT_MALFORMED, "bad Content-Length");
+		return 0;
+	}
+	if (len > BODY_MAX) {
+		problem_set(&r->prob, PT_PAYLOAD_TOO_LARGE,
+		    "the request body exceeds %d bytes", BODY_MAX);
+		return 0;
+	}
+	r->body = xmalloc((size_t)len + 1);
+	got = len > 0 ? FCGX_GetStr(r->body, (int)len, r->fcgi->in) : 0;
+	if (got != len) {
+		problem_set(&r->prob, PT_MALFORMED, "truncated request body");
+		return 0;
+	}
+	r->body[len] = '\0';
+	r->bodylen = (size_t)len;
+	return 1;
+}
+
+static int
+dispatch(struct req *r)
+{
+	const struct route_def *d;
+	const char *ct, *uri;
+	char *q;
+
+	uri = FCGX_GetParam("REQUEST_URI", r->fcgi->envp);
+	if (uri == NULL)
+		uri = FCGX_GetParam("DOCUMENT_URI", r->fcgi->envp);
+	if (r->method == NULL || uri == NULL) {
+		problem_set(&r->prob, PT_MALFORMED, "missing request line");
+		return 0;
+	}
+	r->path = xstrdup(uri);
+	if ((q = strchr(r->path, '?')) != NULL)
+		*q = '\0';
+	r->route = route_match(r->path, &r->id);
+	if (r->route == R__MAX) {
+		problem_set(&r->prob, PT_NOT_FOUND, "no such resource");
+		return 0;
+	}
+	d = &routes[r->route];
+	r->url = xasprintf("%s%s", cfg_str(CFG_BASE_URL), r->path);
+	if (!d->post) {
+		if (strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0) {
+			problem_set(&r->prob, PT_METHOD_NOT_ALLOWED,
+			    "use GET or HEAD on this resource");
+			return 0;
+		}
+		return d->handler(r);
+	}
+	if (strcmp(r->method, "POST") != 0) {
+		problem_set(&r->prob, PT_METHOD_NOT_ALLOWED,
+		    "use POST (or POST-as-GET) on this resource");
+		return 0;
+	}
+	ct = FCGX_GetParam("CONTENT_TYPE", r->fcgi->envp);
+	if (ct == NULL || strcmp(ct, "application/jose+json") != 0) {
+		problem_set(&r->prob, PT_UNSUPPORTED_MEDIA,
+		    "the Content-Type must be application/jose+json");
+		return 0;
+	}
+	if (!read_body(r) || !auth_request(r))
+		return 0;
+	return d->handler(r);
+}
+
+/* Writes one formatted header line (libfcgi's own printf lacks %zu). */
+static void ACME_PRINTF(2, 3)
+hdr(FCGX_Stream *out, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		FCGX_PutStr(buf, n < (int)sizeof(buf) ? n :
+		    (int)sizeof(buf) - 1, out);
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return status < 400 ? "OK" : "Error";
+	}
+}
+
+static void
+respond(struct req *r, int ok)
+{
+	FCGX_Stream *out = r->fcgi->out;
+	json_object *pj = NULL;
+	const char *body = NULL, *ctype = "application/json";
+	char *nonce, *dir;
+	size_t blen = 0;
+	int status = r->status != 0 ? r->status : 200;
+
+	if (!ok) {
+		if (r->prob.type == PT_NONE)
+			problem_set(&r->prob, PT_SERVER_INTERNAL,
+			    "internal error");
+		pj = problem_json(&r->prob);
+		body = json_compact(pj);
+		blen = strlen(body);
+		ctype = "application/problem+json";
+		status = r->prob.status;
+		msg_info("%s %s -> %d %s", r->method != NULL ? r->method : "-",
+		    r->path != NULL ? r->path : "-", status, r->prob.detail);
+	} else {
+		if (r->resp != NULL) {
+			body = json_object_to_json_string_ext(r->resp,
+			    JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE);
+			blen = strlen(body);
+		} else if (r->raw != NULL) {
+			body = r->raw;
+			blen = strlen(body);
+			ctype = r->ctype;
+		}
+		msg_info("%s %s -> %d", r->method, r->path, status);
+	}
+	hdr(out, "Status: %d %s\r\n", status, reason(status));
+	if (body != NULL)
+		hdr(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    ctype, blen);
+	nonce = nonce_new(&r->child->nonce);
+	if (nonce != NULL)
+		hdr(out, "Replay-Nonce: %s\r\n", nonce);
+	free(nonce);
+	dir = url_for(R_DIRECTORY, NULL);
+	hdr(out, "Link: <%s>;rel=\"index\"\r\n", dir);
+	free(dir);
+	if (r->link_up != NULL)
+		hdr(out, "Link: <%s>;rel=\"up\"\r\n", r->link_up);
+	if (r->location != NULL)
+		hdr(out, "Location: %s\r\n", r->location);
+	if (!ok && r->prob.location != NULL)
+		hdr(out, "Location: %s\r\n", r->prob.location);
+	if (r->retry_after > 0)
+		hdr(out, "Retry-After: %d\r\n", r->retry_after);
+	if (!ok && r->prob.status == 405)
+		hdr(out, "Allow: %s\r\n", r->route < R__MAX &&
+		    routes[r->route].post ? "POST" : "GET, HEAD");
+	hdr(out, "Cache-Control: no-store\r\n\r\n");
+	if (body != NULL && strcmp(r->method != NULL ? r->method : "",
+	    "HEAD") != 0)
+		FCGX_PutStr(body, (int)blen, out);
+	json_object_put(pj);
+}
+
+static void
+req_free(struct req *r)
+{
+	free(r->path);
+	free(r->id);
+	free(r->url);
+	free(r->body);
+	jws_free(&r->jws);
+	jwk_free(&r->jwk);
+	acct_free(&r->acct);
+	json_object_put(r->payload);
+	json_object_put(r->resp);
+	free(r->raw);
+	free(r->location);
+	free(r->link_up);
+	problem_clear(&r->prob);
+}
+
+static void
+handle(struct child *c, FCGX_Request *fr)
+{
+	struct req r;
+	const char *rid;
+	char *own = NULL;
+	int ok;
+
+	memset(&r, 0, sizeof(r));
+	r.fcgi = fr;
+	r.child = c;
+	r.db = &c->db;
+	r.route = R__MAX;
+	r.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	rid = FCGX_GetParam("REQUEST_ID", fr->envp);
+	if (rid == NULL || *rid == '\0')
+		rid = own = random_id();
+	log_set_reqid(rid);
+	if (!db_ensure(r.db)) {
+		problem_set(&r.prob, PT_SERVER_INTERNAL,
+		    "the database is unavailable");
+		ok = 0;
+	} else {
+		if (!c->nonce.loaded)
+			(void)nonce_load(r.db, &c->nonce);
+		ok = dispatch(&r);
+		db_rollback(r.db);
+	}
+	respond(&r, ok);
+	req_free(&r);
+	log_set_reqid(NULL);
+	free(own);
+}
+
+void
+child_main(int listen_fd)
+{
+	struct child c;
+	FCGX_Request fr;
+	struct sigaction sa;
+	sigset_t mask;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.nonce.lifetime = cfg_int(CFG_NONCE_LIFETIME);
+	if (!db_connect(&c.db, cfg_str(CFG_DATABASE)))
+		msg_fatal("child: cannot connect to the database");
+	if (!nonce_load(&c.db, &c.nonce))
+		msg_warn("child: no nonce key yet");
+	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
+		msg_fatal("FCGX_InitRequest failed");
+	while (!child_stop) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (errno == EINTR && !child_stop)
+				continue;
+			break;
+		}
+		child_busy = 1;
+		handle(&c, &fr);
+		FCGX_Finish_r(&fr);
+		child_busy = 0;
+	}
+	db_close(&c.db);
+	config_free();
+	_exit(0);
+}

@@ -1,0 +1,59 @@
+/*
+ * challenge.c - the validation job: claim a challenge under a lease,
+ * validate it (http-01 or dns-01), record the outcome.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme-worker.h"
+#include "config.h"
+#include "jobs.h"
+#include "jsonutil.h"
+#include "util.h"
+#include "validate.h"
+
+#define CHALLENGE_MAX_ATTEMPTS	3
+
+int
+job_challenge(struct worker *w)
+{
+	struct chall_job j;
+	struct problem p;
+	json_object *pj = NULL;
+	char *key_auth = NULL;
+	int claimed, ok = 0, rc;
+
+	memset(&p, 0, sizeof(p));
+	claimed = jobs_claim_challenge(&w->db, cfg_int(CFG_LEASE_SECONDS), &j);
+	if (claimed <= 0)
+		return claimed;
+	log_set_reqid(j.id);
+	key_auth = xasprintf("%s.%s", j.token, j.thumbprint);
+	if (j.attempts > CHALLENGE_MAX_ATTEMPTS)
+		problem_set(&p, PT_SERVER_INTERNAL, "validation of %s was "
+		    "interrupted too often", j.identifier);
+	else if (strcmp(j.type, "http-01") == 0)
+		ok = http01_validate(&w->resolver, j.identifier,
+		    (int)cfg_int(CFG_HTTP01_PORT), j.token, key_auth,
+		    (int)cfg_int(CFG_VALIDATION_TIMEOUT), &p);
+	else if (strcmp(j.type, "dns-01") == 0)
+		ok = dns01_validate(&w->resolver, j.identifier, key_auth, &p);
+	else
+		problem_set(&p, PT_SERVER_INTERNAL, "unknown challenge type");
+	if (!ok) {
+		pj = problem_json(&p);
+		msg_info("%s %s for %s: invalid: %s", j.type, j.id,
+		    j.identifier, p.detail);
+	} else
+		msg_info("%s %s for %s: valid", j.type, j.id, j.identifier);
+	rc = jobs_finish_challenge(&w->db, j.id, ok,
+	    pj != NULL ? json_compact(pj) : NULL);
+	if (rc == 0)
+		msg_warn("challenge %s was decided meanwhile", j.id);
+	json_object_put(pj);
+	problem_clear(&p);
+	free(key_auth);
+	chall_job_free(&j);
+	log_set_reqid(NULL);
+	return rc < 0 ? -1 : 1;
+}

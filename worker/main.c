@@ -1,0 +1,144 @@
+/*
+ * main.c - acme-worker: waits for NOTIFY acme_work (polling as a
+ * fallback) and runs jobs until none is left. Any number of workers may
+ * run against one database.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acme-worker.h"
+#include "config.h"
+#include "jobs.h"
+#include "util.h"
+
+#define HOUSEKEEPING_INTERVAL	60
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: acme-worker [-c config] [-1]\n");
+	exit(2);
+}
+
+/* Waits for a notification or the poll interval; drains notifications. */
+static void
+wait_work(struct worker *w)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+
+	pfd.fd = PQsocket(w->db.conn);
+	pfd.events = POLLIN;
+	if (pfd.fd >= 0 &&
+	    poll(&pfd, 1, (int)cfg_int(CFG_POLL_INTERVAL) * 1000) > 0)
+		(void)PQconsumeInput(w->db.conn);
+	while ((n = PQnotifies(w->db.conn)) != NULL)
+		PQfreemem(n);
+}
+
+/* Runs jobs until none is left; returns 0 on a database error. */
+static int
+run_jobs(struct worker *w)
+{
+	int a, b;
+
+	do {
+		if (stop)
+			return 1;
+		a = job_challenge(w);
+		if (stop)
+			return 1;
+		b = job_issue(w);
+		if (a < 0 || b < 0)
+			return 0;
+	} while (a > 0 || b > 0);
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct worker w;
+	struct sigaction sa;
+	const char *conf = NULL;
+	enum log_level lvl;
+	time_t last_hk = 0;
+	int ch, once = 0;
+
+	while ((ch = getopt(argc, argv, "c:1")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case '1':
+			once = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("acme-worker", LOG_LVL_INFO);
+	if (!config_load(conf))
+		exit(1);
+	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
+		msg_fatal("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
+	log_init("acme-worker", lvl);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	memset(&w, 0, sizeof(w));
+	if (!dns_resolver_parse(&w.resolver, cfg_str(CFG_DNS_SERVERS)))
+		msg_fatal("bad dns_servers: %s", cfg_str(CFG_DNS_SERVERS));
+	w.ca_loaded = ca_load(&w.ca, cfg_str(CFG_CA_DIR));
+	if (!w.ca_loaded)
+		msg_warn("cannot load the CA from %s: orders will wait",
+		    cfg_str(CFG_CA_DIR));
+	if (!db_connect(&w.db, cfg_str(CFG_DATABASE)) || !jobs_listen(&w.db))
+		msg_fatal("cannot connect to the database");
+	msg_info("worker started");
+	while (!stop) {
+		if (PQstatus(w.db.conn) != CONNECTION_OK &&
+		    (!db_ensure(&w.db) || !jobs_listen(&w.db))) {
+			sleep(1);
+			continue;
+		}
+		if (time(NULL) - last_hk >= HOUSEKEEPING_INTERVAL) {
+			(void)jobs_housekeeping(&w.db,
+			    cfg_int(CFG_NONCE_LIFETIME));
+			last_hk = time(NULL);
+		}
+		if (!run_jobs(&w))
+			continue;
+		if (once)
+			break;
+		wait_work(&w);
+	}
+	msg_info("worker stopping");
+	db_close(&w.db);
+	if (w.ca_loaded)
+		ca_free(&w.ca);
+	config_free();
+	return 0;
+}
