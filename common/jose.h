@@ -68,9 +68,11 @@ struct jws {
  * the members "protected", "payload", "signature" (no "header", no
  * "signatures", no compact form), each valid base64url; the protected
  * header a JSON object with a supported "alg", "url" a string, "nonce"
- * a string if present, and exactly one of "jwk"/"kid" unless
- * allow_neither (EAB inner JWS carry "kid" only, and key-change inner
- * JWS "jwk" only: the caller checks which). Returns 1 or 0 with p set
+ * a string if present, no "b64"/"crit", and at most one of "jwk"/"kid"
+ * (both is malformed). Neither is accepted: the CALLER must check that
+ * the one it needs is there (out->jwk_obj / out->kid; EAB inner JWS
+ * carry "kid" only, key-change inner JWS "jwk" only). HS256 is parsed
+ * but only jws_verify_hmac accepts it. Returns 1 or 0 with p set
  * (malformed or badSignatureAlgorithm). */
 int	 jws_parse(const char *body, size_t len, struct jws *out,
 	    struct problem *p);

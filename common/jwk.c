@@ -25,6 +25,8 @@
 /* OpenSSL refuses exponents above 64 bits for moduli over 3072 bits;
  * no client uses one, and a large exponent only slows verification. */
 #define JWK_RSA_MAX_E_LEN	8
+/* the largest half of a JOSE ECDSA signature (P-521) */
+#define ECDSA_MAX_HALF		((size_t)66)
 
 enum jwk_curve {
 	JWK_CRV_P256,
@@ -511,7 +513,7 @@ ecdsa_jose_to_der(const unsigned char *sig, size_t len, size_t *outlen)
 	int dlen;
 
 	*outlen = 0;
-	if (len == 0 || len % 2 != 0 || len > 2 * 66)
+	if (len == 0 || len % 2 != 0 || len > 2 * ECDSA_MAX_HALF)
 		return NULL;
 	if ((r = BN_bin2bn(sig, (int)(len / 2), NULL)) == NULL ||
 	    (s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL)) == NULL ||
@@ -553,7 +555,7 @@ ecdsa_der_to_jose(const unsigned char *der, size_t len, size_t n,
 	int relen;
 
 	*outlen = 0;
-	if (len == 0 || len > 1024 || n == 0 || n > 66)
+	if (len == 0 || len > 1024 || n == 0 || n > ECDSA_MAX_HALF)
 		return NULL;
 	if ((esig = d2i_ECDSA_SIG(NULL, &d, (long)len)) == NULL ||
 	    d != der + len)

@@ -210,8 +210,8 @@ jws_parse(const char *body, size_t len, struct jws *out, struct problem *p)
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if ((obj = json_parse_strict(body, len)) == NULL) {
-		if (jws_looks_compact(body, len))
+	if (body == NULL || (obj = json_parse_strict(body, len)) == NULL) {
+		if (body != NULL && jws_looks_compact(body, len))
 			problem_set(p, PT_MALFORMED, "JWS refused: the "
 			    "compact serialization is not allowed; use the "
 			    "flattened JSON serialization");

@@ -38,7 +38,7 @@ strv_free(char **v, size_t n)
 }
 
 char *
-pg_text_array(char *const *v, size_t n)
+pg_text_array(const char *const *v, size_t n)
 {
 	size_t i, len = 3, j;
 	char *out, *o;
@@ -286,11 +286,11 @@ store_order_create(struct db *db, const struct order_new *o)
 		wild[2 + 2 * i] = i + 1 < o->n ? ',' : '}';
 	}
 	wild[1 + 2 * o->n] = '\0';
-	names = pg_text_array(o->names, o->n);
-	authz = pg_text_array(o->authz_ids, o->n);
-	http = pg_text_array(o->http_ids, o->n);
-	dns = pg_text_array(o->dns_ids, o->n);
-	tokens = pg_text_array(o->tokens, o->n);
+	names = pg_text_array((const char *const *)o->names, o->n);
+	authz = pg_text_array((const char *const *)o->authz_ids, o->n);
+	http = pg_text_array((const char *const *)o->http_ids, o->n);
+	dns = pg_text_array((const char *const *)o->dns_ids, o->n);
+	tokens = pg_text_array((const char *const *)o->tokens, o->n);
 	vals[0] = o->id;
 	vals[1] = acct;
 	vals[2] = o->identifiers;

@@ -117,7 +117,7 @@ int	 store_cert_get(struct db *, const char *id, long *account_id,
 
 void	 strv_free(char **, size_t);
 /* Returns a PostgreSQL array literal of the strings (caller frees). */
-char	*pg_text_array(char *const *, size_t);
+char	*pg_text_array(const char *const *, size_t);
 /* Parses a PostgreSQL text[] output; returns a new string vector. */
 char	**pg_parse_array(const char *, size_t *n);
 

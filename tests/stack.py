@@ -90,11 +90,15 @@ def free_port(udp=False):
 
 
 def port_free(port, udp=False):
-    """Return True if the loopback port can be bound now."""
+    """Return True if the loopback port can be bound now (by a server that
+    sets SO_REUSEADDR, as they all do: connections in TIME_WAIT left by the
+    previous run do not count)."""
     kinds = [socket.SOCK_STREAM] + ([socket.SOCK_DGRAM] if udp else [])
     for kind in kinds:
         s = socket.socket(socket.AF_INET, kind)
         try:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", port))
         except OSError:
             return False

@@ -41,7 +41,7 @@ printable_copy(char *dst, size_t dstsz, const char *src, size_t srclen)
 
 	n = srclen < dstsz - 1 ? srclen : dstsz - 4;
 	for (i = 0; i < n; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+		dst[i] = (char)((src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?');
 	if (n < srclen) {
 		memcpy(dst + n, "...", 3);
 		n += 3;
@@ -331,7 +331,7 @@ http_ms_left(const struct timespec *deadline)
 	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
 	if (ms <= 0)
 		return 0;
-	return ms > 3600 * 1000 ? 3600 * 1000 : (int)ms;
+	return ms > 3600LL * 1000 ? 3600 * 1000 : (int)ms;
 }
 
 /* Writes the numeric form of an address into buf. */
@@ -413,10 +413,8 @@ http_connect(const struct sockaddr_storage *ss, int port,
 				goto out;
 			}
 			elen = sizeof(err);
-			if (n == -1)
-				err = errno;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-			    &elen) == -1)
+			if (n == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR,
+			    &err, &elen) == -1)
 				err = errno;
 		}
 	}

@@ -500,8 +500,9 @@ test_txt_invalid_name(void **state)
 	static const char *const names[] = {
 		"", ".", "a..example", ".a.example", "a example", "a\\.example",
 		"a\nexample",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    ".example",
+		/* a 64-octet label */
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".example"),
 	};
 	struct problem p;
 	char **t = NULL;
