@@ -6,13 +6,13 @@ DATADIR	?= $(PREFIX)/share/acme
 SYSCONFDIR ?= /etc/acme
 
 CC	?= cc
-OPT	?= -O2 -g
+CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wwrite-strings -Wpointer-arith -Wformat=2 \
 	  -Werror=implicit-function-declaration
 HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 PKGS	= json-c libpq openssl
-CFLAGS	+= $(OPT) $(WARN) $(HARDEN) -std=gnu11 -D_GNU_SOURCE -Icommon \
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(HARDEN) -std=gnu11 -D_GNU_SOURCE -Icommon \
 	  $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
 BUILD	?= build
@@ -38,14 +38,14 @@ all: $(PROGS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h worker/*.h admin/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/admin/migrations.c: $(sort $(wildcard sql/*.sql)) admin/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh admin/embed-sql.sh $(sort $(wildcard sql/*.sql)) > $@
 
 $(BUILD)/admin/migrations.o: $(BUILD)/admin/migrations.c
-	$(CC) $(CFLAGS) -Iadmin -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Iadmin -c -o $@ $<
 
 $(BUILD)/libacme.a: $(COMMON_OBJ)
 	rm -f $@
@@ -62,10 +62,12 @@ $(BUILD)/acmectl: $(ADMIN_OBJ) $(BUILD)/libacme.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iworker $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Iworker $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # Tests: unit suites, then the integration suite against the real stack.
-check: all
+check:
+	sh .ci/deps.sh
+	$(MAKE) all
 	sh tests/run.sh $(BUILD)
 
 unit: all
@@ -73,14 +75,16 @@ unit: all
 
 # The same suites under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize:
-	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
-	    CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	$(MAKE) BUILD=build-san \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
 deps:
 	sh .ci/deps.sh
 
-run: deps all
+run:
+	sh .ci/deps.sh
+	$(MAKE) all
 	/usr/bin/python3 tests/stack.py start --build $(BUILD) --state $(CURDIR)/.state
 
 stop:

@@ -111,6 +111,9 @@ main(int argc, char *argv[])
 	memset(&w, 0, sizeof(w));
 	if (!dns_resolver_parse(&w.resolver, cfg_str(CFG_DNS_SERVERS)))
 		msg_fatal("bad dns_servers: %s", cfg_str(CFG_DNS_SERVERS));
+	/* each DNS try gets at most half the validation time */
+	w.resolver.timeout = (int)(cfg_int(CFG_VALIDATION_TIMEOUT) + 1) / 2;
+	w.resolver.attempts = 2;
 	w.ca_loaded = ca_load(&w.ca, cfg_str(CFG_CA_DIR));
 	if (!w.ca_loaded)
 		msg_warn("cannot load the CA from %s: orders will wait",
