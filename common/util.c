@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -138,17 +139,24 @@ log_reqid(void)
 static void
 vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], ts[32];
+	struct timespec now;
+	struct tm tm;
 
 	if (lvl < log_min)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (log_rid[0] != '\0')
-		fprintf(stderr, "%s[%ld] %s: [%s] %s\n", log_prog,
-		    (long)getpid(), log_names[lvl], log_rid, buf);
+		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: [%s] %s\n", ts,
+		    now.tv_nsec / 1000000, log_prog, (long)getpid(),
+		    log_names[lvl], log_rid, buf);
 	else
-		fprintf(stderr, "%s[%ld] %s: %s\n", log_prog,
-		    (long)getpid(), log_names[lvl], buf);
+		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", ts,
+		    now.tv_nsec / 1000000, log_prog, (long)getpid(),
+		    log_names[lvl], buf);
 }
 
 #define LOGFN(fn, lvl)					\

@@ -106,6 +106,15 @@ def key_pem(key):
                              serialization.NoEncryption())
 
 
+def session(ca_bundle):
+    """A requests session trusting only ca_bundle, ignoring the caller's
+    environment (REQUESTS_CA_BUNDLE, proxies)."""
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = ca_bundle
+    return s
+
+
 class AcmeClient:
     """One ACME account key talking to one server.
 
@@ -114,8 +123,7 @@ class AcmeClient:
     """
 
     def __init__(self, directory_url, ca_bundle, key=None):
-        self.session = requests.Session()
-        self.session.verify = ca_bundle
+        self.session = session(ca_bundle)
         self.session.headers["User-Agent"] = "acme-integration-tests"
         self.directory_url = directory_url
         r = self.session.get(directory_url, timeout=30)

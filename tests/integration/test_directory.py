@@ -2,15 +2,14 @@
 
 import re
 
-import requests
-
 import stack as stackmod
+from acmeclient import session
 
 RESOURCES = ("newNonce", "newAccount", "newOrder", "revokeCert", "keyChange")
 
 
 def get(stack, url, method="GET"):
-    return requests.request(method, url, verify=stack.tls_ca, timeout=30)
+    return session(stack.tls_ca).request(method, url, timeout=30)
 
 
 def link_index(stack, r):
@@ -43,9 +42,9 @@ def test_directory_urls_answer(stack):
     """Every resource URL is routed to acme-fcgi (no nginx 404)."""
     d = get(stack, stack.directory_url).json()
     for name in RESOURCES:
-        r = requests.post(d[name], data=b"{}", verify=stack.tls_ca,
-                          headers={"Content-Type": "application/jose+json"},
-                          timeout=30)
+        r = session(stack.tls_ca).post(
+            d[name], data=b"{}", timeout=30,
+            headers={"Content-Type": "application/jose+json"})
         if name == "newNonce":
             continue
         ct = r.headers.get("Content-Type", "").split(";")[0].strip()

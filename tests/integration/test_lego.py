@@ -37,6 +37,7 @@ def lego(stack, base, *args, env=None, timeout=240):
     if rc != 0:
         pytest.fail("lego %s: exit %s\n%s" % (" ".join(args), rc, out),
                     pytrace=False)
+    print(out)
     return out
 
 

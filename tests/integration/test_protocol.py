@@ -12,7 +12,6 @@ import re
 import subprocess
 
 import pytest
-import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import acmeclient
@@ -274,13 +273,13 @@ def test_jwk_and_kid_both(stack, mint_eab):
 
 def test_get_on_resource_refused(stack, mint_eab):
     c = account(stack, mint_eab)
-    r = requests.get(c.account_url, verify=stack.tls_ca, timeout=30)
+    r = c.session.get(c.account_url, timeout=30)
     assert_problem(r, "malformed", 405)
 
 
 def test_unknown_resource(stack):
-    r = requests.get(stack.base_url + "/acme/no-such-thing",
-                     verify=stack.tls_ca, timeout=30)
+    r = acmeclient.session(stack.tls_ca).get(
+        stack.base_url + "/acme/no-such-thing", timeout=30)
     assert r.status_code == 404, r.text
     assert r.headers.get("Content-Type", "").startswith(
         "application/problem+json"), r.headers
