@@ -163,3 +163,19 @@ db_val(const PGresult *res, int row, int col)
 		return NULL;
 	return PQgetvalue(res, row, col);
 }
+
+char *
+db_strdup(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+long
+db_long(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? strtol(v, NULL, 10) : 0;
+}

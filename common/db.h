@@ -40,5 +40,9 @@ void	 db_rollback(struct db *);
 int	 db_failed_with(const struct db *, const char *sqlstate);
 /* Returns the value at (row, col), or NULL if SQL NULL (borrowed). */
 const char *db_val(const PGresult *, int row, int col);
+/* Returns a copy of the value at (row, col), or NULL if SQL NULL. */
+char	*db_strdup(const PGresult *, int row, int col);
+/* Returns the integer at (row, col), 0 if SQL NULL. */
+long	 db_long(const PGresult *, int row, int col);
 
 #endif

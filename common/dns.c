@@ -364,11 +364,5 @@ out:
 void
 dns_strings_free(char **v, size_t n)
 {
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	strv_free(v, n);
 }

@@ -9,14 +9,6 @@
 #include "store.h"
 #include "util.h"
 
-static char *
-dupval(const PGresult *res, int row, int col)
-{
-	const char *v = db_val(res, row, col);
-
-	return v != NULL ? xstrdup(v) : NULL;
-}
-
 int
 jobs_listen(struct db *db)
 {
@@ -47,11 +39,11 @@ jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		j->id = dupval(res, 0, 0);
-		j->type = dupval(res, 0, 1);
-		j->token = dupval(res, 0, 2);
-		j->identifier = dupval(res, 0, 3);
-		j->thumbprint = dupval(res, 0, 4);
+		j->id = db_strdup(res, 0, 0);
+		j->type = db_strdup(res, 0, 1);
+		j->token = db_strdup(res, 0, 2);
+		j->identifier = db_strdup(res, 0, 3);
+		j->thumbprint = db_strdup(res, 0, 4);
 		j->attempts = atoi(PQgetvalue(res, 0, 5));
 	}
 	PQclear(res);
@@ -147,14 +139,14 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		j->order_id = dupval(res, 0, 0);
+		j->order_id = db_strdup(res, 0, 0);
 		j->csr = bytea_decode(db_val(res, 0, 1), &j->csr_len);
 		j->names = pg_parse_array(db_val(res, 0, 2), &j->nnames);
-		j->serial = dupval(res, 0, 3);
-		j->org_name = dupval(res, 0, 4);
-		j->org_country = dupval(res, 0, 5);
-		j->org_locality = dupval(res, 0, 6);
-		j->org_state = dupval(res, 0, 7);
+		j->serial = db_strdup(res, 0, 3);
+		j->org_name = db_strdup(res, 0, 4);
+		j->org_country = db_strdup(res, 0, 5);
+		j->org_locality = db_strdup(res, 0, 6);
+		j->org_state = db_strdup(res, 0, 7);
 		j->attempts = atoi(PQgetvalue(res, 0, 8));
 	}
 	PQclear(res);

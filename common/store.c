@@ -9,34 +9,6 @@
 #include "store.h"
 #include "util.h"
 
-static char *
-dupval(const PGresult *res, int row, int col)
-{
-	const char *v = db_val(res, row, col);
-
-	return v != NULL ? xstrdup(v) : NULL;
-}
-
-static long
-longval(const PGresult *res, int row, int col)
-{
-	const char *v = db_val(res, row, col);
-
-	return v != NULL ? strtol(v, NULL, 10) : 0;
-}
-
-void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 char *
 pg_text_array(const char *const *v, size_t n)
 {
@@ -118,14 +90,14 @@ acct_fill(PGresult *res, struct acct *a)
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		a->id = longval(res, 0, 0);
-		a->jwk = dupval(res, 0, 1);
-		a->thumbprint = dupval(res, 0, 2);
-		a->status = dupval(res, 0, 3);
-		a->contact = dupval(res, 0, 4);
-		a->acme_account_id = longval(res, 0, 5);
-		a->kid = dupval(res, 0, 6);
-		a->acme_status = dupval(res, 0, 7);
+		a->id = db_long(res, 0, 0);
+		a->jwk = db_strdup(res, 0, 1);
+		a->thumbprint = db_strdup(res, 0, 2);
+		a->status = db_strdup(res, 0, 3);
+		a->contact = db_strdup(res, 0, 4);
+		a->acme_account_id = db_long(res, 0, 5);
+		a->kid = db_strdup(res, 0, 6);
+		a->acme_status = db_strdup(res, 0, 7);
 	}
 	PQclear(res);
 	return rc;
@@ -180,9 +152,9 @@ store_eab_by_kid(struct db *db, const char *kid, struct eab *e)
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		e->id = longval(res, 0, 0);
-		e->hmac_key = dupval(res, 0, 1);
-		e->status = dupval(res, 0, 2);
+		e->id = db_long(res, 0, 0);
+		e->hmac_key = db_strdup(res, 0, 1);
+		e->status = db_strdup(res, 0, 2);
 		e->key_expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	}
 	PQclear(res);
@@ -209,7 +181,7 @@ store_account_bind(struct db *db, const char *kid, const char *hmac,
 	    "$5::jsonb)", 5, vals);
 	if (res == NULL)
 		return db_failed_with(db, SQLSTATE_UNIQUE_VIOLATION) ? -1 : -2;
-	id = PQntuples(res) == 1 ? longval(res, 0, 0) : -2;
+	id = PQntuples(res) == 1 ? db_long(res, 0, 0) : -2;
 	PQclear(res);
 	return id;
 }
@@ -261,7 +233,7 @@ store_account_orders(struct db *db, long id, size_t max, size_t *n)
 		return NULL;
 	v = xcalloc((size_t)PQntuples(res) + 1, sizeof(char *));
 	for (i = 0; i < PQntuples(res); i++)
-		v[i] = dupval(res, i, 0);
+		v[i] = db_strdup(res, i, 0);
 	*n = (size_t)PQntuples(res);
 	PQclear(res);
 	return v;
@@ -332,13 +304,13 @@ store_order_get(struct db *db, const char *id, struct order *o)
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		o->id = dupval(res, 0, 0);
-		o->account_id = longval(res, 0, 1);
-		o->status = dupval(res, 0, 2);
-		o->expires = dupval(res, 0, 3);
-		o->identifiers = dupval(res, 0, 4);
-		o->error = dupval(res, 0, 5);
-		o->cert_id = dupval(res, 0, 6);
+		o->id = db_strdup(res, 0, 0);
+		o->account_id = db_long(res, 0, 1);
+		o->status = db_strdup(res, 0, 2);
+		o->expires = db_strdup(res, 0, 3);
+		o->identifiers = db_strdup(res, 0, 4);
+		o->error = db_strdup(res, 0, 5);
+		o->cert_id = db_strdup(res, 0, 6);
 		o->names = pg_parse_array(db_val(res, 0, 7), &o->nnames);
 		o->authz_ids = pg_parse_array(db_val(res, 0, 8), &o->nauthz);
 	}
@@ -388,14 +360,14 @@ store_order_finalize(struct db *db, const char *id, const unsigned char *csr,
 static void
 challenge_fill(PGresult *res, int row, int col, struct challenge *c)
 {
-	c->id = dupval(res, row, col);
-	c->authz_id = dupval(res, row, col + 1);
-	c->account_id = longval(res, row, col + 2);
-	c->type = dupval(res, row, col + 3);
-	c->token = dupval(res, row, col + 4);
-	c->status = dupval(res, row, col + 5);
-	c->validated = dupval(res, row, col + 6);
-	c->error = dupval(res, row, col + 7);
+	c->id = db_strdup(res, row, col);
+	c->authz_id = db_strdup(res, row, col + 1);
+	c->account_id = db_long(res, row, col + 2);
+	c->type = db_strdup(res, row, col + 3);
+	c->token = db_strdup(res, row, col + 4);
+	c->status = db_strdup(res, row, col + 5);
+	c->validated = db_strdup(res, row, col + 6);
+	c->error = db_strdup(res, row, col + 7);
 }
 
 #define CHALL_COLS "c.id, c.authorization_id, a.account_id, c.type, " \
@@ -422,12 +394,12 @@ store_authz_get(struct db *db, const char *id, struct authz *a)
 		PQclear(res);
 		return 0;
 	}
-	a->id = dupval(res, 0, 0);
-	a->account_id = longval(res, 0, 1);
-	a->identifier = dupval(res, 0, 2);
+	a->id = db_strdup(res, 0, 0);
+	a->account_id = db_long(res, 0, 1);
+	a->identifier = db_strdup(res, 0, 2);
 	a->wildcard = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	a->status = dupval(res, 0, 4);
-	a->expires = dupval(res, 0, 5);
+	a->status = db_strdup(res, 0, 4);
+	a->expires = db_strdup(res, 0, 5);
 	a->ch = xcalloc((size_t)n, sizeof(*a->ch));
 	for (i = 0; i < n; i++)
 		if (db_val(res, i, 6) != NULL)
@@ -507,8 +479,8 @@ store_cert_get(struct db *db, const char *id, long *account_id, char **pem)
 		return -1;
 	rc = PQntuples(res) == 1;
 	if (rc) {
-		*account_id = longval(res, 0, 0);
-		*pem = dupval(res, 0, 1);
+		*account_id = db_long(res, 0, 0);
+		*pem = db_strdup(res, 0, 1);
 	}
 	PQclear(res);
 	return rc;

@@ -115,7 +115,6 @@ int	 store_challenge_start(struct db *, const char *id);
 int	 store_cert_get(struct db *, const char *id, long *account_id,
 	    char **pem);
 
-void	 strv_free(char **, size_t);
 /* Returns a PostgreSQL array literal of the strings (caller frees). */
 char	*pg_text_array(const char *const *, size_t);
 /* Parses a PostgreSQL text[] output; returns a new string vector. */

@@ -50,6 +50,8 @@ char	*random_id(void);
 char	*random_token(void);
 /* Returns a fresh random UUIDv4 in canonical text form; caller frees. */
 char	*random_uuid4(void);
+/* Frees n strings and the vector holding them (NULL is fine). */
+void	 strv_free(char **, size_t);
 /* Constant-time comparison; 1 when equal. */
 int	 ct_equal(const void *, const void *, size_t);
 

@@ -47,25 +47,35 @@ order_json(const struct order *o)
 	return j;
 }
 
+/* Loads an order of the request's account into o (freed by the caller
+ * in every case). Returns 1, or 0 with prob. */
+static int
+order_load(struct req *r, const char *id, struct order *o)
+{
+	int found;
+
+	found = store_order_get(r->db, id, o);
+	if (found < 0) {
+		problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
+		    "cannot read the order");
+		return 0;
+	}
+	if (found == 0) {
+		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
+		    "no such order");
+		return 0;
+	}
+	return owner_check(r, o->account_id, "order");
+}
+
 /* Loads an order of the request's account and renders it. */
 static int
 order_reply(struct req *r, const char *id, int status)
 {
 	struct order o;
-	int found, rc = 0;
+	int rc = 0;
 
-	found = store_order_get(r->db, id, &o);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
-		    "cannot read the order");
-		goto out;
-	}
-	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such order");
-		goto out;
-	}
-	if (!owner_check(r, o.account_id, "order"))
+	if (!order_load(r, id, &o))
 		goto out;
 	r->resp = order_json(&o);
 	r->status = status;
@@ -240,21 +250,10 @@ h_finalize(struct req *r)
 	const char *csr64;
 	unsigned char *der = NULL;
 	size_t derlen = 0, nsizes;
-	int sizes[8], found, moved, rc = 0;
+	int sizes[8], moved, rc = 0;
 
 	memset(&info, 0, sizeof(info));
-	found = store_order_get(r->db, r->id, &o);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
-		    "cannot read the order");
-		goto out;
-	}
-	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such order");
-		goto out;
-	}
-	if (!owner_check(r, o.account_id, "order"))
+	if (!order_load(r, r->id, &o))
 		goto out;
 	if (strcmp(o.status, "ready") != 0) {
 		problem_set(&r->prob, PT_ORDER_NOT_READY, "the order is %s, "
