@@ -94,7 +94,8 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 nginx/acme.conf $(DESTDIR)$(DATADIR)/nginx-acme.conf
+	install -m 0644 nginx/acme-locations.conf nginx/acme-site.conf \
+	    $(DESTDIR)$(DATADIR)/
 	install -m 0644 acme.conf.sample $(DESTDIR)$(DATADIR)/acme.conf.sample
 
 clean:

@@ -242,10 +242,6 @@ jws_parse(const char *body, size_t len, struct jws *out, struct problem *p)
 		    "JWS \"signature\" is not valid base64url");
 		goto out;
 	}
-	if (out->sig_len == 0) {
-		problem_set(p, PT_MALFORMED, "JWS \"signature\" is empty");
-		goto out;
-	}
 	if ((out->protected = json_parse_strict((const char *)hbuf,
 	    hlen)) == NULL ||
 	    !json_object_is_type(out->protected, json_type_object)) {
@@ -253,8 +249,14 @@ jws_parse(const char *body, size_t len, struct jws *out, struct problem *p)
 		    "JWS protected header is not a JSON object");
 		goto out;
 	}
+	/* The algorithm is judged before the signature, so that "none"
+	 * (whose signature is empty) is badSignatureAlgorithm. */
 	if (!jws_parse_header(out, p))
 		goto out;
+	if (out->sig_len == 0) {
+		problem_set(p, PT_MALFORMED, "JWS \"signature\" is empty");
+		goto out;
+	}
 	out->signing_input = xasprintf("%s.%s", prot, payload);
 	rc = 1;
 out:

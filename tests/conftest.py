@@ -13,6 +13,7 @@ are added to its report.
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import uuid
@@ -30,6 +31,15 @@ SERVICE_LOGS = ("acme-fcgi", "acme-worker", "nginx-error", "named",
                 "postgres")
 _kept = []
 _current = []
+
+
+def pytest_configure(config):
+    """SIGTERM or SIGHUP (a CI timeout, a closed terminal) interrupt the
+    session like ^C does, so that the stack's teardown still runs."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +60,16 @@ def stack(request):
     finally:
         _current.remove(st)
         st.stop()
-        failed = request.session.testsfailed
+        # reports printed at exit (LeakSanitizer) come only now
+        import test_zz_health
+        found = test_zz_health.scan(st)
+        failed = request.session.testsfailed or found
         if failed or os.environ.get("ACME_KEEP_STATE"):
             _kept.append(state)
         else:
             shutil.rmtree(state, ignore_errors=True)
+    assert not found, "sanitizer reports after the stack stopped:\n" + \
+        "\n".join(found[:50])
 
 
 @pytest.fixture

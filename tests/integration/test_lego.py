@@ -67,6 +67,10 @@ def test_dns01_rfc2136_csr_rsa3072(stack, workdir, uniq):
         "RFC2136_TSIG_SECRET": secret,
         "RFC2136_TSIG_ALGORITHM": alg + ".",
         "RFC2136_TTL": "10",
+        # the provider waits this long between two names (default 60s)
+        "RFC2136_SEQUENCE_INTERVAL": "1",
+        "RFC2136_POLLING_INTERVAL": "1",
+        "RFC2136_PROPAGATION_TIMEOUT": "30",
     }
     lego(stack, workdir, "--csr", csr, "--dns", "rfc2136",
          "--dns.resolvers", "127.0.0.1:%d" % stack.dns_port,

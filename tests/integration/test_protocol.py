@@ -29,6 +29,8 @@ def assert_problem(r, kind, status=None):
     assert ct == "application/problem+json", "not a problem document: " + what
     assert r.headers.get("Replay-Nonce"), "no Replay-Nonce on the error: " + what
     assert 400 <= r.status_code < 600, what
+    assert 'rel="index"' in r.headers.get("Link", ""), \
+        "no Link rel=index on the error: %r" % r.headers.get("Link")
     doc = r.json()
     kinds = kind if isinstance(kind, tuple) else (kind,)
     assert doc.get("type") in [ERR + k for k in kinds], \
@@ -96,8 +98,7 @@ def test_new_account_with_eab(stack, mint_eab):
     assert r.headers.get("Replay-Nonce")
     body = r.json()
     assert body.get("status") == "valid", body
-    assert "externalAccountBinding" not in body or body[
-        "externalAccountBinding"], body
+    assert body.get("contact") == ["mailto:admin@demo.test"], body
     r = c.post_as_get(c.account_url)
     assert r.status_code == 200, r.text
     assert r.json().get("status") == "valid", r.text
