@@ -11,7 +11,7 @@ WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wwrite-strings -Wpointer-arith -Wformat=2 \
 	  -Werror=implicit-function-declaration
 HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
-PKGS	= json-c libpq openssl
+PKGS	= json-c libpq openssl libpsl libidn2
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(HARDEN) -std=gnu11 -D_GNU_SOURCE -Icommon \
 	  $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv

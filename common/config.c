@@ -35,8 +35,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    2592000, "seconds before a pending order expires" },
 	[CFG_AUTHZ_LIFETIME] = { "authz_lifetime", CFG_T_INT, "604800", 60,
 	    2592000, "seconds before a pending authorization expires" },
-	[CFG_RSA_KEY_SIZES] = { "rsa_key_sizes", CFG_T_STR, "2048,3072", 0, 0,
-	    "comma-separated RSA modulus sizes accepted in CSRs" },
+	[CFG_DOCUMENTS_URL] = { "documents_url", CFG_T_STR, "", 0, 0,
+	    "URL of the CA's page where customers provide their documents, "
+	    "given as the instance of userActionRequired problems (omitted "
+	    "if empty)" },
 	[CFG_CA_DIR] = { "ca_dir", CFG_T_STR, "/var/lib/acme/ca", 0, 0,
 	    "directory of the embedded CA (acmectl ca init); only the worker "
 	    "reads its keys" },

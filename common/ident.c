@@ -2,9 +2,29 @@
  * ident.c - dns identifier syntax.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
+
+#include <idn2.h>
+#include <libpsl.h>
 
 #include "ident.h"
+
+/* Returns 1 if name (lower-case, no "*.") is a public suffix, such as
+ * "com" or "co.uk", under which nobody can prove control of the whole. */
+static int
+public_suffix(const char *name)
+{
+	static const psl_ctx_t *psl;
+
+	if (psl == NULL)
+		psl = psl_latest(NULL);
+	if (psl == NULL)
+		psl = psl_builtin();
+	return psl != NULL && psl_is_public_suffix2(psl, name,
+	    PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE);
+}
 
 static int
 label_ok(const char *s, size_t len)
@@ -17,6 +37,27 @@ label_ok(const char *s, size_t len)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
 			return 0;
 	return 1;
+}
+
+/* Returns 1 if an A-label ("xn--...") is valid IDNA2008: it decodes, and
+ * the decoded U-label encodes back to the same A-label. */
+static int
+alabel_ok(const char *s, size_t len)
+{
+	char label[64], *u = NULL;
+	uint8_t *a = NULL;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < len; i++)
+		label[i] = (char)tolower((unsigned char)s[i]);
+	label[len] = '\0';
+	ok = idn2_to_unicode_8z8z(label, &u, 0) == IDN2_OK &&
+	    idn2_lookup_u8((const uint8_t *)u, &a, IDN2_NONTRANSITIONAL) ==
+	    IDN2_OK && strcmp((const char *)a, label) == 0;
+	idn2_free(u);
+	idn2_free(a);
+	return ok;
 }
 
 int
@@ -44,6 +85,20 @@ ident_check(const char *value, char *out, int *wildcard, struct problem *p)
 			    "%.253s is not a valid domain name", value);
 			return 0;
 		}
+		if (i > 4 && strncasecmp(s, "xn--", 4) == 0 &&
+		    !alabel_ok(s, i)) {
+			problem_code(p, PC_INVALID_DOMAIN,
+			    "%.253s has an invalid internationalized label",
+			    value);
+			return 0;
+		}
+		if (i >= 4 && s[2] == '-' && s[3] == '-' &&
+		    strncasecmp(s, "xn--", 4) != 0) {
+			problem_code(p, PC_INVALID_DOMAIN, "%.253s has a label "
+			    "with hyphens in the third and fourth positions",
+			    value);
+			return 0;
+		}
 		nlabels++;
 		last = s;
 		if (dot == NULL)
@@ -67,5 +122,10 @@ ident_check(const char *value, char *out, int *wildcard, struct problem *p)
 	}
 	for (i = 0; i <= len; i++)
 		out[i] = (char)tolower((unsigned char)value[i]);
+	if (public_suffix(*wildcard ? out + 2 : out)) {
+		problem_code(p, PC_INVALID_DOMAIN,
+		    "%.253s is a public suffix", value);
+		return 0;
+	}
 	return 1;
 }

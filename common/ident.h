@@ -13,7 +13,8 @@
  * *wildcard). Refuses IP addresses, trailing dots, empty or over-long
  * labels, characters outside letters, digits and hyphens, labels
  * starting or ending with a hyphen, single-label names and all-numeric
- * top-level labels. Returns 1, or 0 with p set (rejectedIdentifier,
+ * top-level labels and public suffixes ("co.uk", or "*.com").
+ * Returns 1, or 0 with p set (rejectedIdentifier,
  * catalogue INVALID_DOMAIN). */
 int	 ident_check(const char *value, char *out, int *wildcard,
 	    struct problem *p);

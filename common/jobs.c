@@ -34,7 +34,7 @@ jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
 	    "ORDER BY lease_until NULLS FIRST LIMIT 1 "
 	    "FOR UPDATE SKIP LOCKED) AND a.id = c.authorization_id "
 	    "RETURNING c.id, c.type, c.token, a.identifier, ac.thumbprint, "
-	    "c.attempts", 1, vals);
+	    "c.attempts, ac.id, a.wildcard", 1, vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -45,6 +45,8 @@ jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
 		j->identifier = db_strdup(res, 0, 3);
 		j->thumbprint = db_strdup(res, 0, 4);
 		j->attempts = atoi(PQgetvalue(res, 0, 5));
+		j->account_id = db_long(res, 0, 6);
+		j->wildcard = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
 	}
 	PQclear(res);
 	return rc;
@@ -128,13 +130,18 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 	    "lease_until = now() + make_interval(secs => $1::integer), "
 	    "attempts = o.attempts + 1, serial = coalesce(o.serial, $2) "
 	    "FROM account a JOIN acme_account e ON e.id = a.acme_account_id "
-	    "JOIN organization g ON g.id = e.organization_id "
+	    "JOIN profile p ON p.name = e.profile "
+	    "LEFT JOIN acme_account_organization ao "
+	    "ON ao.acme_account_id = e.id "
+	    "LEFT JOIN organization g ON g.id = ao.organization_id "
 	    "WHERE o.id = (SELECT id FROM orders WHERE status = 'processing' "
 	    "AND (lease_until IS NULL OR lease_until < now()) "
 	    "ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	    "AND a.id = o.account_id "
 	    "RETURNING o.id, o.csr, o.names, o.serial, g.name, g.country, "
-	    "g.locality, g.state, o.attempts", 2, vals);
+	    "g.locality, g.state, o.attempts, p.subject_fields, "
+	    "p.validity_days, (SELECT code FROM order_policy(e.id, o.names, "
+	    "NULL) LIMIT 1)", 2, vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -148,6 +155,10 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 		j->org_locality = db_strdup(res, 0, 6);
 		j->org_state = db_strdup(res, 0, 7);
 		j->attempts = atoi(PQgetvalue(res, 0, 8));
+		j->subject_fields = pg_parse_array(db_val(res, 0, 9),
+		    &j->nsubject_fields);
+		j->validity_days = (int)db_long(res, 0, 10);
+		j->policy_problem = db_strdup(res, 0, 11);
 	}
 	PQclear(res);
 	return rc;
@@ -164,6 +175,8 @@ issue_job_free(struct issue_job *j)
 	free(j->org_country);
 	free(j->org_locality);
 	free(j->org_state);
+	strv_free(j->subject_fields, j->nsubject_fields);
+	free(j->policy_problem);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -186,9 +199,14 @@ jobs_store_certificate(struct db *db, const char *order_id,
 	res = db_query_bin(db, "SELECT order_issue($1, $2, $3, "
 	    "to_timestamp($4::bigint), to_timestamp($5::bigint), $6, $7)",
 	    7, vals, lens, fmts);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (res == NULL || PQntuples(res) != 1)
+		rc = -1;
+	else if (strcmp(PQgetvalue(res, 0, 0), "issued") == 0)
+		rc = 1;
+	else if (strcmp(PQgetvalue(res, 0, 0), "OUT_OF_CREDIT") == 0)
+		rc = 2;
+	else
+		rc = 0;
 	PQclear(res);
 	return rc;
 }
@@ -198,9 +216,11 @@ jobs_fail_order(struct db *db, const char *order_id, const char *error)
 {
 	const char *vals[2] = { order_id, error };
 
-	return db_exec(db, "UPDATE orders SET status = 'invalid', "
+	return db_exec(db, "WITH o AS (UPDATE orders SET status = 'invalid', "
 	    "error = $2::jsonb, lease_until = NULL, updated_at = now() "
-	    "WHERE id = $1 AND status = 'processing'", 2, vals);
+	    "WHERE id = $1 AND status = 'processing' RETURNING id) "
+	    "SELECT audit('acme-worker', 'refuse', 'order', o.id, "
+	    "jsonb_build_object('error', $2::jsonb)) FROM o", 2, vals);
 }
 
 int

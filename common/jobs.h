@@ -18,6 +18,8 @@ struct chall_job {
 	char	*token;
 	char	*identifier;	/* without "*." */
 	char	*thumbprint;	/* of the account key */
+	long	 account_id;	/* RFC 8555 account (CAA accounturi) */
+	int	 wildcard;	/* the authorization is for "*.identifier" */
 	int	 attempts;
 };
 
@@ -32,6 +34,10 @@ struct issue_job {
 	char		*org_country;
 	char		*org_locality;
 	char		*org_state;
+	char		**subject_fields;	/* of the profile: C, ST, L, O, CN */
+	size_t		 nsubject_fields;
+	int		 validity_days;		/* of the profile */
+	char		*policy_problem;	/* catalogue code, or NULL */
 	int		 attempts;
 };
 
@@ -45,8 +51,9 @@ int	 jobs_finish_challenge(struct db *, const char *id, int ok,
 int	 jobs_claim_order(struct db *, long lease,
 	    const char *serial_candidate, struct issue_job *);
 void	 issue_job_free(struct issue_job *);
-/* Stores the certificate and marks the order valid in one transaction.
- * Returns 1, 0 if the order was no longer processing, -1 on error. */
+/* Stores the certificate, debits the credit and marks the order valid in
+ * one transaction. Returns 1, 0 if the order was no longer processing,
+ * 2 if the organization is out of credit (nothing written), -1 on error. */
 int	 jobs_store_certificate(struct db *, const char *order_id,
 	    const char *cert_id, const char *serial, long not_before,
 	    long not_after, const unsigned char *der, size_t der_len,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "problem.h"
 
@@ -41,6 +42,7 @@ static const struct ptype_def ptypes[PT__MAX] = {
 	[PT_UNSUPPORTED_IDENTIFIER] = { "unsupportedIdentifier", 400 },
 	[PT_USER_ACTION_REQUIRED] = { "userActionRequired", 403 },
 	[PT_BAD_CSR_KEY] = { "badCSR", 400 },
+	[PT_INVALID_PROFILE] = { "invalidProfile", 400 },
 	[PT_NOT_FOUND] = { "malformed", 404 },
 	[PT_METHOD_NOT_ALLOWED] = { "malformed", 405 },
 	[PT_UNSUPPORTED_MEDIA] = { "malformed", 415 },
@@ -52,6 +54,120 @@ struct pcode_def {
 	const char	*name;
 	enum ptype	 type;
 	int		 status;
+};
+
+/* What each code tells the user, in English and French; "%s" (at most
+ * once) stands for the identifier at fault. */
+struct pcode_msg {
+	const char	*en;
+	const char	*fr;
+};
+
+static const struct pcode_msg pmsgs[PC__MAX] = {
+	[PC_DEACTIVATED_ACCOUNT] = {
+	    "the ACME account is deactivated and cannot be used any more",
+	    "le compte ACME est désactivé et ne peut plus être utilisé" },
+	[PC_DEACTIVATED_EXTERNAL_ACCOUNT] = {
+	    "the external account of this ACME account is deactivated",
+	    "le compte externe de ce compte ACME est désactivé" },
+	[PC_DOMAIN_NOT_FOUND] = {
+	    "%s is not in the domain list of this ACME account (for RGS "
+	    "certificates every FQDN must be listed)",
+	    "%s n'est pas dans la liste des domaines de ce compte ACME (pour "
+	    "un certificat RGS, chaque FQDN doit y figurer)" },
+	[PC_EXPIRED_ACCOUNT] = {
+	    "the ACME account has expired: regenerate its key to use it again",
+	    "le compte ACME a expiré : régénérez sa clé pour le réutiliser" },
+	[PC_EXPIRED_EXTERNAL_ACCOUNT] = {
+	    "the external account has expired: provide new documents to "
+	    "extend it",
+	    "le compte externe a expiré : fournissez de nouveaux documents "
+	    "pour le prolonger" },
+	[PC_EXTERNAL_ACCOUNT_NOT_FOUND] = {
+	    "no external account is attached to this ACME account",
+	    "aucun compte externe n'est rattaché à ce compte ACME" },
+	[PC_INVALID_DNSCAA] = {
+	    "CAA records of %s do not allow this CA to issue: add "
+	    "\"issue certigna.com\"",
+	    "les enregistrements CAA de %s n'autorisent pas cette AC : "
+	    "ajoutez \"issue certigna.com\"" },
+	[PC_INVALID_DOMAIN] = {
+	    "%s is not a valid domain name",
+	    "%s n'est pas un nom de domaine valide" },
+	[PC_INVALID_DOMAIN_FOR_WILDCARD_PROFILE] = {
+	    "%s is not a wildcard name, and this ACME account only issues "
+	    "wildcard certificates",
+	    "%s n'est pas un nom générique, et ce compte ACME n'émet que des "
+	    "certificats génériques" },
+	[PC_INVALID_PROFILE_FOR_WILDCARD] = {
+	    "%s is a wildcard name, and this ACME account does not issue "
+	    "wildcard certificates",
+	    "%s est un nom générique, et ce compte ACME n'émet pas de "
+	    "certificats génériques" },
+	[PC_NO_DOCUMENT_FORM_FOUND] = {
+	    "no valid signed request form was found for the organization",
+	    "aucun formulaire de demande signé valide n'a été trouvé pour "
+	    "l'organisation" },
+	[PC_NO_VALID_ORGANIZATION_DOCUMENT_FOUND] = {
+	    "no valid document proves the organization",
+	    "aucun document valide ne prouve l'existence de l'organisation" },
+	[PC_NOT_SAME_ORGANIZATION] = {
+	    "the requested names belong to different organizations",
+	    "les noms demandés appartiennent à des organisations différentes" },
+	[PC_ORGANIZATION_IS_NOT_VALID] = {
+	    "the organization is not valid: a document may be missing, "
+	    "expired or invalid",
+	    "l'organisation n'est pas valide : un document manque, a expiré "
+	    "ou est invalide" },
+	[PC_OUT_OF_CREDIT] = {
+	    "there is not enough credit to issue the certificate",
+	    "le crédit est insuffisant pour émettre le certificat" },
+	[PC_PENDING_EXTERNAL_ACCOUNT] = {
+	    "the account is pending: a document may be missing, expired or "
+	    "invalid",
+	    "le compte est en attente : un document manque, a expiré ou est "
+	    "invalide" },
+	[PC_REVOKED_ACCOUNT] = {
+	    "the ACME account is revoked: create a new ACME account",
+	    "le compte ACME est révoqué : créez un nouveau compte ACME" },
+	[PC_REVOKED_EXTERNAL_ACCOUNT] = {
+	    "the external account is revoked: create a new external account "
+	    "and ACME account",
+	    "le compte externe est révoqué : créez un nouveau compte externe "
+	    "et un nouveau compte ACME" },
+	[PC_SUSPENDED_ACCOUNT] = {
+	    "the ACME account is suspended: reactivate it to issue "
+	    "certificates",
+	    "le compte ACME est suspendu : réactivez-le pour émettre des "
+	    "certificats" },
+	[PC_SUSPENDED_EXTERNAL_ACCOUNT] = {
+	    "the external account is suspended: reactivate it to use this "
+	    "ACME account",
+	    "le compte externe est suspendu : réactivez-le pour utiliser ce "
+	    "compte ACME" },
+	[PC_UNAUTHORIZED_DOMAIN] = {
+	    "%s is not authorized: provide the documents that authorize this "
+	    "ACME account for it",
+	    "%s n'est pas autorisé : fournissez les documents qui autorisent "
+	    "ce compte ACME à l'utiliser" },
+	[PC_ACME_ORDER_NOT_READ] = {
+	    "internal error while reading the order",
+	    "erreur interne à la lecture de la commande" },
+	[PC_ACME_REQUEST_NOT_FOUND] = {
+	    "the requested object was not found",
+	    "l'objet demandé est introuvable" },
+	[PC_ACME_ORDER_FINALIZE_ERROR] = {
+	    "error while generating the certificate",
+	    "erreur lors de la génération du certificat" },
+	[PC_ACME_CA_ERROR] = {
+	    "the certificate authority could not generate the certificate",
+	    "l'autorité de certification n'a pas pu générer le certificat" },
+	[PC_ACME_OTHER_ERROR] = {
+	    "internal server error",
+	    "erreur interne du serveur" },
+	[PC_ACME_DEACTIVATED] = {
+	    "the object was deactivated by the ACME client",
+	    "l'objet a été désactivé par le client ACME" },
 };
 
 static const struct pcode_def pcodes[PC__MAX] = {
@@ -84,10 +200,10 @@ static const struct pcode_def pcodes[PC__MAX] = {
 	[PC_NOT_SAME_ORGANIZATION] =
 	    { "NOT_SAME_ORGANIZATION", PT_REJECTED_IDENTIFIER, 400 },
 	[PC_ORGANIZATION_IS_NOT_VALID] =
-	    { "ORGANIZATION_IS_NOT_VALID", PT_UNAUTHORIZED, 403 },
+	    { "ORGANIZATION_IS_NOT_VALID", PT_USER_ACTION_REQUIRED, 403 },
 	[PC_OUT_OF_CREDIT] = { "OUT_OF_CREDIT", PT_RATE_LIMITED, 403 },
 	[PC_PENDING_EXTERNAL_ACCOUNT] =
-	    { "PENDING_EXTERNAL_ACCOUNT", PT_UNAUTHORIZED, 403 },
+	    { "PENDING_EXTERNAL_ACCOUNT", PT_USER_ACTION_REQUIRED, 403 },
 	[PC_REVOKED_ACCOUNT] = { "REVOKED_ACCOUNT", PT_UNAUTHORIZED, 403 },
 	[PC_REVOKED_EXTERNAL_ACCOUNT] =
 	    { "REVOKED_EXTERNAL_ACCOUNT", PT_UNAUTHORIZED, 403 },
@@ -200,6 +316,7 @@ problem_clear(struct problem *p)
 {
 	json_object_put(p->subproblems);
 	free(p->location);
+	free(p->instance);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -217,8 +334,67 @@ problem_json(const struct problem *p)
 	if (p->code != PC_NONE)
 		json_object_object_add(o, "code",
 		    json_object_new_string(pcodes[p->code].name));
+	if (p->instance != NULL)
+		json_object_object_add(o, "instance",
+		    json_object_new_string(p->instance));
 	if (p->subproblems != NULL)
 		json_object_object_add(o, "subproblems",
 		    json_object_get(p->subproblems));
 	return o;
+}
+
+void
+problem_catalogue(struct problem *p, enum pcode c, enum lang lang,
+    const char *ident)
+{
+	const char *tmpl, *mark;
+
+	if ((unsigned)c >= PC__MAX || c == PC_NONE)
+		c = PC_ACME_OTHER_ERROR;
+	tmpl = lang == LANG_FR ? pmsgs[c].fr : pmsgs[c].en;
+	mark = strstr(tmpl, "%s");
+	if (mark == NULL)
+		problem_code(p, c, "%s", tmpl);
+	else
+		problem_code(p, c, "%.*s%s%s", (int)(mark - tmpl), tmpl,
+		    ident != NULL ? ident : "?", mark + 2);
+	if (ident != NULL)
+		problem_sub(p, p->type, ident, p->detail);
+}
+
+int
+pcode_user_action(enum pcode c)
+{
+	return (unsigned)c < PC__MAX && pcodes[c].type ==
+	    PT_USER_ACTION_REQUIRED;
+}
+
+enum lang
+lang_from_accept(const char *accept)
+{
+	const char *s = accept;
+	double best_fr = -1, best_en = -1, q;
+	char tag[16];
+	size_t n;
+
+	/* The language with the highest q wins; English on ties. */
+	while (s != NULL && *s != '\0') {
+		while (*s == ' ' || *s == ',')
+			s++;
+		n = strcspn(s, ";,");
+		snprintf(tag, sizeof(tag), "%.*s", (int)(n < 15 ? n : 15), s);
+		s += n;
+		q = 1;
+		if (*s == ';') {
+			if (strncmp(s, ";q=", 3) == 0)
+				q = strtod(s + 3, NULL);
+			s += strcspn(s, ",");
+		}
+		if (strncasecmp(tag, "fr", 2) == 0 &&
+		    (tag[2] == '\0' || tag[2] == '-' || tag[2] == ' '))
+			best_fr = q > best_fr ? q : best_fr;
+		else if (strncasecmp(tag, "en", 2) == 0 || tag[0] == '*')
+			best_en = q > best_en ? q : best_en;
+	}
+	return best_fr > 0 && best_fr > best_en ? LANG_FR : LANG_EN;
 }

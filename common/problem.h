@@ -37,6 +37,7 @@ enum ptype {
 	PT_UNSUPPORTED_IDENTIFIER,
 	PT_USER_ACTION_REQUIRED,
 	PT_BAD_CSR_KEY,		/* badCSR, kept apart for logs */
+	PT_INVALID_PROFILE,	/* draft-aaron-acme-profiles */
 	PT_NOT_FOUND,		/* malformed, HTTP 404 */
 	PT_METHOD_NOT_ALLOWED,	/* malformed, HTTP 405 */
 	PT_UNSUPPORTED_MEDIA,	/* malformed, HTTP 415 */
@@ -78,6 +79,12 @@ enum pcode {
 	PC__MAX
 };
 
+enum lang {
+	LANG_EN,
+	LANG_FR,
+	LANG__MAX
+};
+
 struct problem {
 	enum ptype	 type;		/* PT_NONE: no problem */
 	enum pcode	 code;		/* PC_NONE: no catalogue code */
@@ -85,6 +92,7 @@ struct problem {
 	char		 detail[512];
 	json_object	*subproblems;	/* owned; array or NULL */
 	char		*location;	/* owned; Location header (409) */
+	char		*instance;	/* owned; where the user can act, or NULL */
 };
 
 /* Sets type (and its HTTP status) and detail; clears the code. */
@@ -94,6 +102,15 @@ void	 problem_set(struct problem *, enum ptype, const char *, ...)
  * detail is prefixed "CODE: ". */
 void	 problem_code(struct problem *, enum pcode, const char *, ...)
 	    ACME_PRINTF(3, 4);
+/* Sets a catalogue code with its message in the user's language; ident
+ * (may be NULL) fills the message and names the identifier in a
+ * subproblem. */
+void	 problem_catalogue(struct problem *, enum pcode, enum lang,
+	    const char *ident);
+/* Returns 1 if only the customer can fix the cause (userActionRequired). */
+int	 pcode_user_action(enum pcode);
+/* Returns the preferred language of an Accept-Language header (NULL: en). */
+enum lang lang_from_accept(const char *);
 /* Adds a subproblem about a dns identifier. */
 void	 problem_sub(struct problem *, enum ptype, const char *ident,
 	    const char *detail);

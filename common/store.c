@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "store.h"
 #include "util.h"
 
@@ -78,11 +80,14 @@ pg_parse_array(const char *s, size_t *n)
 }
 
 #define ACCT_COLS "a.id, a.jwk::text, a.thumbprint, a.status, " \
-	"a.contact::text, e.id, e.kid::text, e.status"
+	"a.contact::text, e.id, e.kid::text, acme_account_problem(e.id), " \
+	"e.profile, (SELECT key_sizes FROM profile WHERE name = e.profile)"
 
 static int
 acct_fill(PGresult *res, struct acct *a)
 {
+	char **sizes;
+	size_t n, i;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
@@ -97,7 +102,14 @@ acct_fill(PGresult *res, struct acct *a)
 		a->contact = db_strdup(res, 0, 4);
 		a->acme_account_id = db_long(res, 0, 5);
 		a->kid = db_strdup(res, 0, 6);
-		a->acme_status = db_strdup(res, 0, 7);
+		a->problem = db_strdup(res, 0, 7);
+		a->profile = db_strdup(res, 0, 8);
+		sizes = pg_parse_array(db_val(res, 0, 9), &n);
+		a->key_sizes = xcalloc(n, sizeof(int));
+		for (i = 0; i < n; i++)
+			a->key_sizes[i] = atoi(sizes[i]);
+		a->nkey_sizes = n;
+		strv_free(sizes, n);
 	}
 	PQclear(res);
 	return rc;
@@ -122,7 +134,8 @@ store_account_by_thumbprint(struct db *db, const char *tp, struct acct *a)
 
 	return acct_fill(db_query(db, "SELECT " ACCT_COLS " FROM account a "
 	    "JOIN acme_account e ON e.id = a.acme_account_id "
-	    "WHERE a.thumbprint = $1", 1, vals), a);
+	    "WHERE a.thumbprint = $1 ORDER BY a.status = 'valid' DESC, "
+	    "a.id DESC LIMIT 1", 1, vals), a);
 }
 
 void
@@ -133,7 +146,9 @@ acct_free(struct acct *a)
 	free(a->status);
 	free(a->contact);
 	free(a->kid);
-	free(a->acme_status);
+	free(a->problem);
+	free(a->profile);
+	free(a->key_sizes);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -146,7 +161,8 @@ store_eab_by_kid(struct db *db, const char *kid, struct eab *e)
 
 	memset(e, 0, sizeof(*e));
 	res = db_query(db, "SELECT id, hmac_key, status, "
-	    "coalesce(key_expires_at <= now(), false) FROM acme_account "
+	    "coalesce(key_expires_at <= now(), false), "
+	    "acme_account_problem(id) FROM acme_account "
 	    "WHERE kid = $1::uuid", 1, vals);
 	if (res == NULL)
 		return -1;
@@ -156,6 +172,7 @@ store_eab_by_kid(struct db *db, const char *kid, struct eab *e)
 		e->hmac_key = db_strdup(res, 0, 1);
 		e->status = db_strdup(res, 0, 2);
 		e->key_expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+		e->problem = db_strdup(res, 0, 4);
 	}
 	PQclear(res);
 	return rc;
@@ -166,6 +183,7 @@ eab_free(struct eab *e)
 {
 	free(e->hmac_key);
 	free(e->status);
+	free(e->problem);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -237,6 +255,79 @@ store_account_orders(struct db *db, long id, size_t max, size_t *n)
 	*n = (size_t)PQntuples(res);
 	PQclear(res);
 	return v;
+}
+
+int
+store_order_policy(struct db *db, long acme_account_id, char *const *names,
+    size_t n, const char *profile, struct policy_problem **out)
+{
+	char acct[32], *arr;
+	const char *vals[3];
+	PGresult *res;
+	int i, rows;
+
+	*out = NULL;
+	snprintf(acct, sizeof(acct), "%ld", acme_account_id);
+	arr = pg_text_array((const char *const *)names, n);
+	vals[0] = acct;
+	vals[1] = arr;
+	vals[2] = profile;
+	res = db_query(db, "SELECT code, identifier FROM "
+	    "order_policy($1, $2::text[], $3)", 3, vals);
+	free(arr);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	*out = xcalloc((size_t)rows, sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		(*out)[i].code = db_strdup(res, i, 0);
+		(*out)[i].identifier = db_strdup(res, i, 1);
+	}
+	PQclear(res);
+	return rows;
+}
+
+void
+policy_free(struct policy_problem *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].code);
+		free(v[i].identifier);
+	}
+	free(v);
+}
+
+int
+store_audit(struct db *db, const char *actor, const char *action,
+    const char *type, const char *id, const char *detail)
+{
+	const char *vals[5] = { actor, action, type, id, detail };
+
+	return db_exec(db, "SELECT audit($1, $2, $3, $4, $5::jsonb)", 5,
+	    vals);
+}
+
+json_object *
+store_profiles(struct db *db)
+{
+	PGresult *res;
+	json_object *o;
+	int i;
+
+	res = db_query(db, "SELECT name, description FROM profile "
+	    "ORDER BY name", 0, NULL);
+	if (res == NULL)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_object_add(o, PQgetvalue(res, i, 0),
+		    json_object_new_string(PQgetvalue(res, i, 1)));
+	PQclear(res);
+	return o;
 }
 
 int

@@ -18,7 +18,10 @@ struct acct {
 	char	*contact;	/* JSON array text */
 	long	 acme_account_id;
 	char	*kid;		/* EAB kid it was bound with */
-	char	*acme_status;	/* status of the ACME account (EAB) */
+	char	*problem;	/* catalogue code forbidding use, or NULL */
+	char	*profile;	/* profile of the ACME account */
+	int	*key_sizes;	/* RSA sizes of the profile */
+	size_t	 nkey_sizes;
 };
 
 struct eab {
@@ -26,6 +29,13 @@ struct eab {
 	char	*hmac_key;	/* NULL once bound */
 	char	*status;
 	int	 key_expired;
+	char	*problem;	/* catalogue code forbidding use, or NULL */
+};
+
+/* A policy problem of an order: catalogue code and identifier. */
+struct policy_problem {
+	char	*code;
+	char	*identifier;	/* NULL when not about one name */
 };
 
 struct challenge {
@@ -96,6 +106,18 @@ int	 store_account_deactivate(struct db *, long id);
 /* Returns the order ids of an account, newest first (at most max). */
 char	**store_account_orders(struct db *, long id, size_t max, size_t *n);
 
+/* Checks an order against the CA's policy (order_policy in SQL). Returns
+ * the number of problems (0: allowed) with *out (owned, free with
+ * policy_free), or -1 on error. */
+int	 store_order_policy(struct db *, long acme_account_id,
+	    char *const *names, size_t n, const char *profile,
+	    struct policy_problem **out);
+void	 policy_free(struct policy_problem *, size_t);
+/* Appends an audit_log row; returns 1 or 0. */
+int	 store_audit(struct db *, const char *actor, const char *action,
+	    const char *type, const char *id, const char *detail_json);
+/* Returns the profiles as name -> description (a new object), or NULL. */
+struct json_object *store_profiles(struct db *);
 int	 store_order_create(struct db *, const struct order_new *);
 int	 store_order_get(struct db *, const char *id, struct order *);
 void	 order_free(struct order *);

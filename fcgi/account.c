@@ -133,8 +133,11 @@ eab_check(struct req *r, json_object *eab, struct eab *cred, char **kid)
 		goto out;
 	}
 	if (cred->key_expired) {
-		problem_code(&r->prob, PC_EXPIRED_ACCOUNT, "the HMAC key of "
-		    "this ACME account has expired: regenerate it");
+		req_catalogue(r, PC_EXPIRED_ACCOUNT, NULL);
+		goto out;
+	}
+	if (cred->problem != NULL) {
+		req_catalogue(r, pcode_lookup(cred->problem), NULL);
 		goto out;
 	}
 	if (!b64u_decode(cred->hmac_key, &hmac, &hmaclen) ||

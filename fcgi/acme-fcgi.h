@@ -54,6 +54,7 @@ struct req {
 	struct db	*db;
 	enum route	 route;
 	const char	*method;
+	enum lang	 lang;		/* of Accept-Language */
 	char		*path;		/* owned; without query */
 	char		*id;		/* owned; object id from the path */
 	char		*url;		/* owned; base_url + path */
@@ -90,6 +91,11 @@ extern const struct route_def routes[R__MAX];
 char	*url_for(enum route, const char *id);
 /* Returns a newly allocated account URL. */
 char	*account_url(long id);
+
+/* Sets a catalogue problem in the request's language (see
+ * problem_catalogue), with the documents page as its instance when only
+ * the customer can act. */
+void	 req_catalogue(struct req *, enum pcode, const char *ident);
 
 /* Authenticates a POST (JWS, key, url, nonce); 1 or 0 with req->prob. */
 int	 auth_request(struct req *);

@@ -11,39 +11,14 @@
 #include "jsonutil.h"
 #include "util.h"
 
-/* Maps the status of an ACME account (EAB credential) to the catalogue;
- * returns 1 if it may be used. */
+/* Returns 1 if the account's ACME account, external account and
+ * organization allow its use now, else 0 with the catalogue's problem. */
 static int
 acme_account_usable(struct req *r)
 {
-	static const struct {
-		const char	*status;
-		enum pcode	 code;
-		const char	*detail;
-	} bad[] = {
-		{ "PENDING", PC_PENDING_EXTERNAL_ACCOUNT,
-		    "the ACME account is waiting for validation" },
-		{ "SUSPENDED", PC_SUSPENDED_ACCOUNT,
-		    "the ACME account is suspended" },
-		{ "EXPIRED", PC_EXPIRED_ACCOUNT,
-		    "the ACME account has expired: regenerate its key" },
-		{ "REVOKED", PC_REVOKED_ACCOUNT,
-		    "the ACME account is revoked" },
-		{ "DEACTIVATED", PC_DEACTIVATED_ACCOUNT,
-		    "the ACME account is deactivated" },
-	};
-	size_t i;
-
-	if (strcmp(r->acct.acme_status, "VALID") == 0)
+	if (r->acct.problem == NULL)
 		return 1;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (strcmp(r->acct.acme_status, bad[i].status) == 0) {
-			problem_code(&r->prob, bad[i].code, "%s",
-			    bad[i].detail);
-			return 0;
-		}
-	problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-	    "the ACME account is in an unknown state");
+	req_catalogue(r, pcode_lookup(r->acct.problem), NULL);
 	return 0;
 }
 

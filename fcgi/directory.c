@@ -20,7 +20,7 @@ add_url(json_object *o, const char *key, enum route r)
 int
 h_directory(struct req *r)
 {
-	json_object *o = json_object_new_object(), *meta, *caa;
+	json_object *o = json_object_new_object(), *meta, *caa, *profiles;
 	char *list, *tok, *save = NULL;
 
 	add_url(o, "newNonce", R_NEW_NONCE);
@@ -44,6 +44,14 @@ h_directory(struct req *r)
 	json_object_object_add(meta, "caaIdentities", caa);
 	json_object_object_add(meta, "externalAccountRequired",
 	    json_object_new_boolean(1));
+	if ((profiles = store_profiles(r->db)) == NULL) {
+		json_object_put(o);
+		json_object_put(meta);
+		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+		    "cannot read the profiles");
+		return 0;
+	}
+	json_object_object_add(meta, "profiles", profiles);
 	json_object_object_add(o, "meta", meta);
 	r->resp = o;
 	r->status = 200;

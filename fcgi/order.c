@@ -148,11 +148,69 @@ identifiers_check(struct req *r, json_object *ids, char ***names,
 	return !bad;
 }
 
+/* Applies the CA's policy (statuses, domain list, profile, credit) to the
+ * names; returns 1 if allowed, else 0 with the problem of the first
+ * refusal and a subproblem per identifier at fault. Refusals are
+ * audited. */
+static int
+policy_check(struct req *r, char *const *names, size_t n,
+    const char *profile)
+{
+	struct policy_problem *pp = NULL;
+	struct problem sub;
+	json_object *detail;
+	int np, i;
+
+	np = store_order_policy(r->db, r->acct.acme_account_id, names, n,
+	    profile, &pp);
+	if (np < 0) {
+		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+		    "cannot check the order against the policy");
+		return 0;
+	}
+	for (i = 0; i < np; i++) {
+		if (strcmp(pp[i].code, "INVALID_PROFILE") == 0) {
+			problem_set(&r->prob, PT_INVALID_PROFILE, "the profile "
+			    "%.32s is not the profile of this ACME account "
+			    "(%s)", profile, r->acct.profile);
+			break;
+		}
+		if (i == 0) {
+			req_catalogue(r, pcode_lookup(pp[i].code),
+			    pp[i].identifier);
+			continue;
+		}
+		if (pp[i].identifier == NULL)
+			continue;
+		memset(&sub, 0, sizeof(sub));
+		problem_catalogue(&sub, pcode_lookup(pp[i].code), r->lang,
+		    pp[i].identifier);
+		problem_sub(&r->prob, sub.type, pp[i].identifier, sub.detail);
+		problem_clear(&sub);
+	}
+	if (np > 0) {
+		detail = json_object_new_object();
+		json_object_object_add(detail, "account",
+		    json_object_new_int64(r->acct.id));
+		json_object_object_add(detail, "code", json_object_new_string(
+		    pcode_name(r->prob.code) != NULL ?
+		    pcode_name(r->prob.code) : pp[0].code));
+		json_object_object_add(detail, "detail",
+		    json_object_new_string(r->prob.detail));
+		(void)store_audit(r->db, "acme-fcgi", "refuse", "order", NULL,
+		    json_compact(detail));
+		json_object_put(detail);
+	}
+	policy_free(pp, (size_t)(np > 0 ? np : 0));
+	return np == 0;
+}
+
 int
 h_new_order(struct req *r)
 {
 	struct order_new on;
-	json_object *ids, *canon = NULL, *id;
+	json_object *ids, *canon = NULL, *id, *pv;
+	const char *profile = NULL;
 	char **names = NULL;
 	int *wild = NULL;
 	size_t n = 0, i;
@@ -170,8 +228,15 @@ h_new_order(struct req *r)
 		    "are not supported: the profile sets the validity");
 		goto out;
 	}
+	if (json_object_object_get_ex(r->payload, "profile", &pv) &&
+	    (profile = json_get_str(r->payload, "profile")) == NULL) {
+		problem_set(&r->prob, PT_MALFORMED,
+		    "\"profile\" must be a string");
+		goto out;
+	}
 	ids = json_get_typed(r->payload, "identifiers", json_type_array);
-	if (!identifiers_check(r, ids, &names, &wild, &n))
+	if (!identifiers_check(r, ids, &names, &wild, &n) ||
+	    !policy_check(r, names, n, profile))
 		goto out;
 	canon = json_object_new_array();
 	on.authz_ids = xcalloc(n, sizeof(char *));
@@ -228,20 +293,6 @@ h_order(struct req *r)
 	return order_reply(r, r->id, 200);
 }
 
-/* Parses the RSA sizes of the configuration; returns their count. */
-static size_t
-allowed_sizes(int *out, size_t max)
-{
-	char *list = xstrdup(cfg_str(CFG_RSA_KEY_SIZES)), *tok, *save = NULL;
-	size_t n = 0;
-
-	for (tok = strtok_r(list, ", ", &save); tok != NULL && n < max;
-	    tok = strtok_r(NULL, ", ", &save))
-		out[n++] = atoi(tok);
-	free(list);
-	return n;
-}
-
 int
 h_finalize(struct req *r)
 {
@@ -249,8 +300,8 @@ h_finalize(struct req *r)
 	struct csr_info info;
 	const char *csr64;
 	unsigned char *der = NULL;
-	size_t derlen = 0, nsizes;
-	int sizes[8], moved, rc = 0;
+	size_t derlen = 0;
+	int moved, rc = 0;
 
 	memset(&info, 0, sizeof(info));
 	if (!order_load(r, r->id, &o))
@@ -266,9 +317,10 @@ h_finalize(struct req *r)
 		    "\"csr\" must be the base64url DER of a CSR");
 		goto out;
 	}
-	nsizes = allowed_sizes(sizes, 8);
-	if (!csr_check(der, derlen, (const char *const *)o.names, o.nnames,
-	    sizes, nsizes, r->jwk.pkey, &info, &r->prob))
+	if (!policy_check(r, o.names, o.nnames, NULL) ||
+	    !csr_check(der, derlen, (const char *const *)o.names, o.nnames,
+	    r->acct.key_sizes, r->acct.nkey_sizes, r->jwk.pkey, &info,
+	    &r->prob))
 		goto out;
 	moved = store_order_finalize(r->db, o.id, der, derlen);
 	if (moved < 0) {

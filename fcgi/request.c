@@ -68,6 +68,16 @@ account_url(long id)
 	    routes[R_ACCOUNT].prefix, id);
 }
 
+void
+req_catalogue(struct req *r, enum pcode code, const char *ident)
+{
+	problem_catalogue(&r->prob, code, r->lang, ident);
+	if (pcode_user_action(code) && *cfg_str(CFG_DOCUMENTS_URL) != '\0') {
+		free(r->prob.instance);
+		r->prob.instance = xstrdup(cfg_str(CFG_DOCUMENTS_URL));
+	}
+}
+
 int
 owner_check(struct req *r, long account_id, const char *what)
 {
@@ -332,6 +342,8 @@ handle(struct child *c, FCGX_Request *fr)
 	r.db = &c->db;
 	r.route = R__MAX;
 	r.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	r.lang = lang_from_accept(FCGX_GetParam("HTTP_ACCEPT_LANGUAGE",
+	    fr->envp));
 	rid = FCGX_GetParam("REQUEST_ID", fr->envp);
 	if (rid == NULL || *rid == '\0')
 		rid = own = random_id();

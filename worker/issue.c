@@ -37,6 +37,18 @@ hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len)
 	return 1;
 }
 
+/* Returns 1 if the profile puts this field in the subject. */
+static int
+field(const struct issue_job *j, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < j->nsubject_fields; i++)
+		if (strcmp(j->subject_fields[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 fail(struct worker *w, const struct issue_job *j, enum pcode code,
     const char *why)
@@ -63,6 +75,7 @@ job_issue(struct worker *w)
 	size_t serial_len = 0, der_len = 0;
 	char *candidate = NULL, *pem = NULL, *chain = NULL, *cert_id = NULL;
 	time_t now = time(NULL);
+	long days;
 	int claimed, stored, rc = 1;
 
 	candidate = serial_new_hex();
@@ -75,6 +88,12 @@ job_issue(struct worker *w)
 	if (j.attempts > ISSUE_MAX_ATTEMPTS) {
 		fail(w, &j, PC_ACME_CA_ERROR, "issuance was interrupted too "
 		    "often");
+		goto out;
+	}
+	if (j.policy_problem != NULL) {
+		/* Everything is checked again: statuses, domains, credit. */
+		fail(w, &j, pcode_lookup(j.policy_problem),
+		    "the order is no longer allowed");
 		goto out;
 	}
 	if (!w->ca_loaded) {
@@ -93,15 +112,17 @@ job_issue(struct worker *w)
 	ip.csr_len = j.csr_len;
 	ip.names = (const char *const *)j.names;
 	ip.nnames = j.nnames;
-	ip.subject.organization = j.org_name;
-	ip.subject.country = j.org_country;
-	ip.subject.locality = j.org_locality;
-	ip.subject.state = j.org_state;
+	ip.subject.organization = field(&j, "O") ? j.org_name : NULL;
+	ip.subject.country = field(&j, "C") ? j.org_country : NULL;
+	ip.subject.locality = field(&j, "L") ? j.org_locality : NULL;
+	ip.subject.state = field(&j, "ST") ? j.org_state : NULL;
 	ip.serial = serial;
 	ip.serial_len = serial_len;
 	ip.not_before = now - BACKDATE;
-	ip.not_after = ip.not_before +
-	    cfg_int(CFG_CERT_VALIDITY_DAYS) * 86400 - 1;
+	days = cfg_int(CFG_CERT_VALIDITY_DAYS);
+	if (j.validity_days > 0 && j.validity_days < days)
+		days = j.validity_days;
+	ip.not_after = ip.not_before + days * 86400 - 1;
 	ip.ocsp_url = *cfg_str(CFG_OCSP_URL) ? cfg_str(CFG_OCSP_URL) : NULL;
 	ip.ca_issuers_url = *cfg_str(CFG_CA_ISSUERS_URL) ?
 	    cfg_str(CFG_CA_ISSUERS_URL) : NULL;
@@ -117,6 +138,9 @@ job_issue(struct worker *w)
 	    (long)ip.not_before, (long)ip.not_after, der, der_len, chain);
 	if (stored < 0)
 		rc = -1;
+	else if (stored == 2)
+		fail(w, &j, PC_OUT_OF_CREDIT, "the organization has no credit "
+		    "left for this certificate");
 	else if (stored == 0)
 		msg_warn("order %s was no longer processing: certificate "
 		    "discarded", j.order_id);
