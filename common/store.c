@@ -548,6 +548,15 @@ store_challenge_get(struct db *db, const char *id, struct challenge *c)
 }
 
 int
+store_authz_deactivate(struct db *db, const char *id, const char *error)
+{
+	const char *vals[2] = { id, error };
+
+	return bool_call(db, "SELECT authorization_deactivate($1, $2::jsonb)",
+	    2, vals, NULL, NULL);
+}
+
+int
 store_challenge_start(struct db *db, const char *id)
 {
 	const char *vals[1] = { id };

@@ -127,6 +127,10 @@ int	 store_order_finalize(struct db *, const char *id,
 	    const unsigned char *csr, size_t len);
 
 int	 store_authz_get(struct db *, const char *id, struct authz *);
+/* Deactivates an authorization, invalidating its orders with error (JSON
+ * text); 1 if done, 0 if it was not pending or valid, -1 on error. */
+int	 store_authz_deactivate(struct db *, const char *id,
+	    const char *error);
 void	 authz_free(struct authz *);
 int	 store_challenge_get(struct db *, const char *id, struct challenge *);
 void	 challenge_free(struct challenge *);

@@ -29,6 +29,48 @@ challenge_json(const struct challenge *c)
 	return j;
 }
 
+/* Handles {"status": "deactivated"}: the authorization and its orders
+ * end (the orders with ACME_DEACTIVATED). Reloads a. Returns 1 or 0. */
+static int
+authz_deactivate(struct req *r, struct authz *a)
+{
+	struct problem why;
+	json_object *pj;
+	const char *st = json_get_str(r->payload, "status");
+	int done;
+
+	if (st == NULL || strcmp(st, "deactivated") != 0 ||
+	    json_object_object_length(r->payload) != 1) {
+		problem_set(&r->prob, PT_MALFORMED, "an authorization can "
+		    "only be updated with {\"status\": \"deactivated\"}");
+		return 0;
+	}
+	memset(&why, 0, sizeof(why));
+	problem_catalogue(&why, PC_ACME_DEACTIVATED, r->lang, NULL);
+	pj = problem_json(&why);
+	done = store_authz_deactivate(r->db, a->id, json_compact(pj));
+	json_object_put(pj);
+	problem_clear(&why);
+	if (done < 0) {
+		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+		    "cannot deactivate the authorization");
+		return 0;
+	}
+	if (done == 0) {
+		problem_set(&r->prob, PT_MALFORMED, "the authorization is %s "
+		    "and cannot be deactivated", a->status);
+		return 0;
+	}
+	msg_info("authorization %s deactivated by its client", a->id);
+	authz_free(a);
+	if (store_authz_get(r->db, r->id, a) != 1) {
+		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+		    "cannot read the authorization");
+		return 0;
+	}
+	return 1;
+}
+
 int
 h_authz(struct req *r)
 {
@@ -50,11 +92,8 @@ h_authz(struct req *r)
 	}
 	if (!owner_check(r, a.account_id, "authorization"))
 		goto out;
-	if (r->payload != NULL) {
-		problem_set(&r->prob, PT_MALFORMED, "authorization "
-		    "deactivation is not available yet; use POST-as-GET");
+	if (r->payload != NULL && !authz_deactivate(r, &a))
 		goto out;
-	}
 	j = json_object_new_object();
 	id = json_object_new_object();
 	json_object_object_add(id, "type", json_object_new_string("dns"));

@@ -392,3 +392,26 @@ BEGIN
 	END IF;
 	RETURN n;
 END $$;
+
+-- Deactivates an authorization at its client's request (RFC 8555
+-- section 7.5.2); its pending or ready orders become invalid with
+-- ACME_DEACTIVATED. Returns false if it was neither pending nor valid.
+CREATE FUNCTION authorization_deactivate(p_id text, p_error jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE authorization_ SET status = 'deactivated'
+	    WHERE id = p_id AND status IN ('pending', 'valid');
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	UPDATE challenge SET status = 'invalid', lease_until = NULL
+	    WHERE authorization_id = p_id AND status IN ('pending',
+	    'processing');
+	UPDATE orders SET status = 'invalid', error = p_error,
+	    updated_at = now()
+	    WHERE status IN ('pending', 'ready')
+	    AND id IN (SELECT order_id FROM order_authorization
+		WHERE authorization_id = p_id);
+	RETURN true;
+END $$;

@@ -13,6 +13,7 @@ struct worker {
 	struct dns_resolver	 resolver;
 	struct ca		 ca;
 	int			 ca_loaded;
+	int			 fault_ca;	/* tests: the CA fails */
 };
 
 /* Each runs at most one job; returns 1 if it did one, 0 if there was

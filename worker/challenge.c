@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acme-worker.h"
+#include "caa.h"
 #include "config.h"
 #include "jobs.h"
 #include "jsonutil.h"
@@ -13,6 +14,31 @@
 #include "validate.h"
 
 #define CHALLENGE_MAX_ATTEMPTS	3
+
+/* --- CAA (RFC 8659, RFC 8657): begin --- */
+/*
+ * Checks the CAA records of the job's identifier for this CA (the
+ * caa_identities setting), the job's account URL and challenge type.
+ * Returns 1 if issuance is allowed, or 0 with p set (INVALID_DNSCAA).
+ */
+static int
+challenge_caa(struct worker *w, const struct chall_job *j,
+    struct problem *p)
+{
+	char **ids = NULL, *account_uri = NULL;
+	size_t nids = 0;
+	int rc;
+
+	ids = caa_identities_parse(cfg_str(CFG_CAA_IDENTITIES), &nids);
+	account_uri = xasprintf("%s/acme/acct/%ld", cfg_str(CFG_BASE_URL),
+	    j->account_id);
+	rc = caa_check(&w->resolver, j->identifier, j->wildcard,
+	    (const char *const *)ids, nids, account_uri, j->type, p);
+	strv_free(ids, nids);
+	free(account_uri);
+	return rc;
+}
+/* --- CAA: end --- */
 
 int
 job_challenge(struct worker *w)
@@ -40,6 +66,9 @@ job_challenge(struct worker *w)
 		ok = dns01_validate(&w->resolver, j.identifier, key_auth, &p);
 	else
 		problem_set(&p, PT_SERVER_INTERNAL, "unknown challenge type");
+	/* CAA, once control is proven: a refusal invalidates the challenge */
+	if (ok == 1)
+		ok = challenge_caa(w, &j, &p);
 	if (!ok) {
 		pj = problem_json(&p);
 		msg_info("%s %s for %s: invalid: %s", j.type, j.id,

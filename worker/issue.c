@@ -127,7 +127,7 @@ job_issue(struct worker *w)
 	ip.ca_issuers_url = *cfg_str(CFG_CA_ISSUERS_URL) ?
 	    cfg_str(CFG_CA_ISSUERS_URL) : NULL;
 	ip.crl_url = *cfg_str(CFG_CRL_URL) ? cfg_str(CFG_CRL_URL) : NULL;
-	if (!ca_issue(&w->ca, &ip, &pem, &der, &der_len)) {
+	if (w->fault_ca || !ca_issue(&w->ca, &ip, &pem, &der, &der_len)) {
 		fail(w, &j, PC_ACME_CA_ERROR, "the CA could not sign the "
 		    "certificate");
 		goto out;

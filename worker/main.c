@@ -115,6 +115,11 @@ main(int argc, char *argv[])
 	w.resolver.timeout = (int)(cfg_int(CFG_VALIDATION_TIMEOUT) + 1) / 2;
 	w.resolver.attempts = 2;
 	w.ca_loaded = ca_load(&w.ca, cfg_str(CFG_CA_DIR));
+	/* Fault injection for the test suite: every signature fails. */
+	w.fault_ca = getenv("ACME_WORKER_FAULT") != NULL &&
+	    strcmp(getenv("ACME_WORKER_FAULT"), "ca") == 0;
+	if (w.fault_ca)
+		msg_warn("ACME_WORKER_FAULT=ca: every signature will fail");
 	if (!w.ca_loaded)
 		msg_warn("cannot load the CA from %s: orders will wait",
 		    cfg_str(CFG_CA_DIR));
