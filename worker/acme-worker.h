@@ -14,6 +14,7 @@ struct worker {
 	struct ca		 ca;
 	int			 ca_loaded;
 	int			 fault_ca;	/* tests: the CA fails */
+	int			 fault_request;	/* tests: requests unreadable */
 };
 
 /* Each runs at most one job; returns 1 if it did one, 0 if there was

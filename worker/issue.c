@@ -101,7 +101,7 @@ job_issue(struct worker *w)
 		rc = 0;
 		goto out;
 	}
-	if (j.csr == NULL || j.nnames == 0 ||
+	if (w->fault_request || j.csr == NULL || j.nnames == 0 ||
 	    !hex_decode(j.serial, serial, sizeof(serial), &serial_len)) {
 		fail(w, &j, PC_ACME_ORDER_FINALIZE_ERROR,
 		    "the order's request is unreadable");

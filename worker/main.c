@@ -75,7 +75,7 @@ main(int argc, char *argv[])
 {
 	struct worker w;
 	struct sigaction sa;
-	const char *conf = NULL;
+	const char *conf = NULL, *fault;
 	enum log_level lvl;
 	time_t last_hk = 0;
 	int ch, once = 0;
@@ -115,11 +115,13 @@ main(int argc, char *argv[])
 	w.resolver.timeout = (int)(cfg_int(CFG_VALIDATION_TIMEOUT) + 1) / 2;
 	w.resolver.attempts = 2;
 	w.ca_loaded = ca_load(&w.ca, cfg_str(CFG_CA_DIR));
-	/* Fault injection for the test suite: every signature fails. */
-	w.fault_ca = getenv("ACME_WORKER_FAULT") != NULL &&
-	    strcmp(getenv("ACME_WORKER_FAULT"), "ca") == 0;
-	if (w.fault_ca)
-		msg_warn("ACME_WORKER_FAULT=ca: every signature will fail");
+	/* Fault injection for the test suite: "ca", every signature fails;
+	 * "request", every stored request is unreadable. */
+	if ((fault = getenv("ACME_WORKER_FAULT")) != NULL) {
+		w.fault_ca = strcmp(fault, "ca") == 0;
+		w.fault_request = strcmp(fault, "request") == 0;
+		msg_warn("ACME_WORKER_FAULT=%s: issuance will fail", fault);
+	}
 	if (!w.ca_loaded)
 		msg_warn("cannot load the CA from %s: orders will wait",
 		    cfg_str(CFG_CA_DIR));
