@@ -16,8 +16,8 @@
 #include "caa.h"
 #include "util.h"
 
-#define CAA_QUOTE_MAX	160	/* records quoted in a refusal */
-#define CAA_QUOTE_VALUE	64	/* octets of one value quoted */
+#define CAA_QUOTE_MAX	240	/* records quoted in a refusal */
+#define CAA_QUOTE_VALUE	120	/* octets of one value quoted */
 
 /* Names of the known property tags, indexed by enum caa_tag. */
 static const char *const caa_tag_names[CAA_TAG__MAX] = {

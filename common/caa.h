@@ -43,10 +43,10 @@ struct caa_rr {
 struct caa_value {
 	char		 issuer[CAA_ISSUER_MAX + 1];	/* "" if none */
 	int		 has_accounturi;
-	const char	*accounturi;		/* borrowed from the value */
+	const char	*accounturi;	/* borrowed from the value */
 	size_t		 accounturi_len;
 	int		 has_methods;
-	const char	*methods;		/* validationmethods, borrowed */
+	const char	*methods;	/* validationmethods; borrowed */
 	size_t		 methods_len;
 };
 
@@ -83,7 +83,8 @@ int	 caa_value_allows(const struct caa_value *,
 
 /*
  * The CAA check of RFC 8659 section 3 for name (a wildcard request is
- * given as its base name with wildcard set): the relevant RRset is the
+ * given as its base name with wildcard set; a name starting with "*."
+ * is taken as one too; a final dot is ignored): the relevant RRset is the
  * first non-empty CAA RRset found at name, then at each parent up to
  * and including the top-level domain (CNAMEs are followed by the
  * server). No CAA record anywhere allows issuance. In the relevant

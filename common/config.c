@@ -32,9 +32,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_NONCE_LIFETIME] = { "nonce_lifetime", CFG_T_INT, "3600", 10,
 	    86400, "seconds a Replay-Nonce stays acceptable" },
 	[CFG_ORDER_LIFETIME] = { "order_lifetime", CFG_T_INT, "604800", 60,
-	    2592000, "seconds before a pending order expires" },
-	[CFG_AUTHZ_LIFETIME] = { "authz_lifetime", CFG_T_INT, "604800", 60,
-	    2592000, "seconds before a pending authorization expires" },
+	    2592000, "seconds before a pending order and its authorizations expire" },
+	[CFG_ORDERS_PAGE_SIZE] = { "orders_page_size", CFG_T_INT, "100", 1,
+	    1000, "orders per page of an account's orders list (RFC 8555 "
+	    "section 7.1.2.1, Link rel=\"next\")" },
 	[CFG_DOCUMENTS_URL] = { "documents_url", CFG_T_STR, "", 0, 0,
 	    "URL of the CA's page where customers provide their documents, "
 	    "given as the instance of userActionRequired problems (omitted "

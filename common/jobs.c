@@ -122,6 +122,7 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 	char buf[32];
 	const char *vals[2] = { buf, serial };
 	PGresult *res;
+	size_t n;
 	int rc;
 
 	memset(j, 0, sizeof(*j));
@@ -141,7 +142,19 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 	    "RETURNING o.id, o.csr, o.names, o.serial, g.name, g.country, "
 	    "g.locality, g.state, o.attempts, p.subject_fields, "
 	    "p.validity_days, (SELECT code FROM order_policy(e.id, o.names, "
-	    "NULL) LIMIT 1)", 2, vals);
+	    "NULL) LIMIT 1), a.id, "
+	    /* CAA is checked again for validations older than 7 hours */
+	    "(SELECT array_agg(CASE WHEN z.wildcard THEN '*.' ELSE '' END || "
+	    "z.identifier ORDER BY z.id) FROM order_authorization oa "
+	    "JOIN authorization_ z ON z.id = oa.authorization_id "
+	    "JOIN challenge c ON c.authorization_id = z.id AND "
+	    "c.status = 'valid' WHERE oa.order_id = o.id AND "
+	    "c.validated_at < now() - interval '7 hours'), "
+	    "(SELECT array_agg(c.type ORDER BY z.id) FROM order_authorization oa "
+	    "JOIN authorization_ z ON z.id = oa.authorization_id "
+	    "JOIN challenge c ON c.authorization_id = z.id AND "
+	    "c.status = 'valid' WHERE oa.order_id = o.id AND "
+	    "c.validated_at < now() - interval '7 hours')", 2, vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -159,6 +172,15 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 		    &j->nsubject_fields);
 		j->validity_days = (int)db_long(res, 0, 10);
 		j->policy_problem = db_strdup(res, 0, 11);
+		j->account_id = db_long(res, 0, 12);
+		j->caa_names = pg_parse_array(db_val(res, 0, 13), &j->ncaa);
+		j->caa_methods = pg_parse_array(db_val(res, 0, 14), &n);
+		if (n != j->ncaa) {
+			strv_free(j->caa_methods, n);
+			j->caa_methods = xcalloc(j->ncaa + 1, sizeof(char *));
+			for (n = 0; n < j->ncaa; n++)
+				j->caa_methods[n] = xstrdup("dns-01");
+		}
 	}
 	PQclear(res);
 	return rc;
@@ -177,6 +199,8 @@ issue_job_free(struct issue_job *j)
 	free(j->org_state);
 	strv_free(j->subject_fields, j->nsubject_fields);
 	free(j->policy_problem);
+	strv_free(j->caa_names, j->ncaa);
+	strv_free(j->caa_methods, j->ncaa);
 	memset(j, 0, sizeof(*j));
 }
 

@@ -38,6 +38,10 @@ struct issue_job {
 	size_t		 nsubject_fields;
 	int		 validity_days;		/* of the profile */
 	char		*policy_problem;	/* catalogue code, or NULL */
+	long		 account_id;		/* CAA accounturi */
+	char		**caa_names;	/* validated over 7 hours ago */
+	char		**caa_methods;	/* challenge type of each */
+	size_t		 ncaa;
 	int		 attempts;
 };
 

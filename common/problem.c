@@ -43,6 +43,7 @@ static const struct ptype_def ptypes[PT__MAX] = {
 	[PT_USER_ACTION_REQUIRED] = { "userActionRequired", 403 },
 	[PT_BAD_CSR_KEY] = { "badCSR", 400 },
 	[PT_INVALID_PROFILE] = { "invalidProfile", 400 },
+	[PT_ALREADY_REPLACED] = { "alreadyReplaced", 409 },
 	[PT_NOT_FOUND] = { "malformed", 404 },
 	[PT_METHOD_NOT_ALLOWED] = { "malformed", 405 },
 	[PT_UNSUPPORTED_MEDIA] = { "malformed", 415 },

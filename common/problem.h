@@ -38,6 +38,7 @@ enum ptype {
 	PT_USER_ACTION_REQUIRED,
 	PT_BAD_CSR_KEY,		/* badCSR, kept apart for logs */
 	PT_INVALID_PROFILE,	/* draft-aaron-acme-profiles */
+	PT_ALREADY_REPLACED,	/* RFC 9773 */
 	PT_NOT_FOUND,		/* malformed, HTTP 404 */
 	PT_METHOD_NOT_ALLOWED,	/* malformed, HTTP 405 */
 	PT_UNSUPPORTED_MEDIA,	/* malformed, HTTP 415 */

@@ -336,7 +336,7 @@ store_order_create(struct db *db, const struct order_new *o)
 	char acct[32], life[32], *wild;
 	char *names = NULL, *authz = NULL, *http = NULL, *dns = NULL;
 	char *tokens = NULL;
-	const char *vals[10];
+	const char *vals[11];
 	size_t i;
 	int rc;
 
@@ -364,9 +364,12 @@ store_order_create(struct db *db, const struct order_new *o)
 	vals[7] = dns;
 	vals[8] = tokens;
 	vals[9] = life;
+	vals[10] = o->replaces;
 	rc = db_exec(db, "SELECT order_create($1, $2, $3::jsonb, $4::text[], "
 	    "$5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[], "
-	    "now() + make_interval(secs => $10::integer))", 10, vals);
+	    "now() + make_interval(secs => $10::integer), $11)", 11, vals);
+	if (!rc)
+		rc = db_failed_with(db, SQLSTATE_UNIQUE_VIOLATION) ? 0 : -1;
 	free(wild);
 	free(names);
 	free(authz);
@@ -584,4 +587,121 @@ store_cert_get(struct db *db, const char *id, long *account_id, char **pem)
 	}
 	PQclear(res);
 	return rc;
+}
+
+int
+store_cert_by_serial(struct db *db, const char *serial, struct cert_row *c)
+{
+	const char *vals[1] = { serial };
+	PGresult *res;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	res = db_query_bin(db, "SELECT id, account_id, der, "
+	    "extract(epoch FROM not_before)::bigint, "
+	    "extract(epoch FROM not_after)::bigint, "
+	    "coalesce(extract(epoch FROM revoked_at)::bigint, 0), "
+	    "coalesce(extract(epoch FROM renew_after)::bigint, 0) "
+	    "FROM certificate WHERE serial = $1", 1, vals, NULL, NULL);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1;
+	if (rc) {
+		c->id = db_strdup(res, 0, 0);
+		c->account_id = db_long(res, 0, 1);
+		c->der = PQunescapeBytea((const unsigned char *)PQgetvalue(res,
+		    0, 2), &c->der_len);
+		c->not_before = db_long(res, 0, 3);
+		c->not_after = db_long(res, 0, 4);
+		c->revoked_at = db_long(res, 0, 5);
+		c->renew_after = db_long(res, 0, 6);
+		if (c->der == NULL)
+			rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+void
+cert_row_free(struct cert_row *c)
+{
+	free(c->id);
+	if (c->der != NULL)
+		PQfreemem(c->der);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+store_cert_revoke(struct db *db, const char *id, int reason,
+    const char *actor)
+{
+	char buf[16];
+	const char *vals[3] = { id, buf, actor };
+
+	snprintf(buf, sizeof(buf), "%d", reason);
+	return bool_call(db, "SELECT certificate_revoke($1, $2, $3)", 3, vals,
+	    NULL, NULL);
+}
+
+int
+store_account_may_revoke(struct db *db, long account_id, const char *cert)
+{
+	char buf[32];
+	const char *vals[2] = { buf, cert };
+
+	snprintf(buf, sizeof(buf), "%ld", account_id);
+	return bool_call(db, "SELECT account_may_revoke($1, $2)", 2, vals,
+	    NULL, NULL);
+}
+
+int
+store_account_key_change(struct db *db, long id, const char *old_tp,
+    const char *jwk, const char *tp)
+{
+	char buf[32];
+	const char *vals[4] = { buf, old_tp, jwk, tp };
+	int rc;
+
+	snprintf(buf, sizeof(buf), "%ld", id);
+	rc = bool_call(db, "SELECT account_key_change($1, $2, $3::jsonb, $4)",
+	    4, vals, NULL, NULL);
+	if (rc < 0)
+		return db_failed_with(db, SQLSTATE_UNIQUE_VIOLATION) ? -1 : -2;
+	return rc;
+}
+
+char **
+store_account_orders_page(struct db *db, long id, const char *cursor,
+    size_t limit, size_t *n, char **next)
+{
+	char acct[32], lim[32];
+	const char *vals[3] = { acct, cursor, lim };
+	PGresult *res;
+	char **v;
+	int i, rows;
+
+	*n = 0;
+	*next = NULL;
+	snprintf(acct, sizeof(acct), "%ld", id);
+	snprintf(lim, sizeof(lim), "%zu", limit + 1);
+	/* keyset pagination on (created_at, id); the cursor is the last
+	 * order of the previous page */
+	res = db_query(db, "SELECT o.id FROM orders o WHERE o.account_id = $1 "
+	    "AND ($2::text IS NULL OR (o.created_at, o.id) > "
+	    "(SELECT c.created_at, c.id FROM orders c WHERE c.id = $2 "
+	    "AND c.account_id = $1)) ORDER BY o.created_at, o.id LIMIT $3",
+	    3, vals);
+	if (res == NULL)
+		return NULL;
+	rows = PQntuples(res);
+	if ((size_t)rows > limit) {
+		rows = (int)limit;
+		*next = db_strdup(res, rows - 1, 0);
+	}
+	v = xcalloc((size_t)rows + 1, sizeof(char *));
+	for (i = 0; i < rows; i++)
+		v[i] = db_strdup(res, i, 0);
+	*n = (size_t)rows;
+	PQclear(res);
+	return v;
 }

@@ -87,6 +87,7 @@ struct order_new {
 	char		**dns_ids;
 	char		**tokens;
 	long		 lifetime;	/* seconds */
+	const char	*replaces;	/* certificate id, or NULL */
 };
 
 int	 store_account_by_id(struct db *, long id, struct acct *);
@@ -118,6 +119,8 @@ int	 store_audit(struct db *, const char *actor, const char *action,
 	    const char *type, const char *id, const char *detail_json);
 /* Returns the profiles as name -> description (a new object), or NULL. */
 struct json_object *store_profiles(struct db *);
+/* Creates an order; returns 1, 0 if the replaced certificate already has
+ * a live replacement order, -1 on error. */
 int	 store_order_create(struct db *, const struct order_new *);
 int	 store_order_get(struct db *, const char *id, struct order *);
 void	 order_free(struct order *);
@@ -136,6 +139,36 @@ int	 store_challenge_get(struct db *, const char *id, struct challenge *);
 void	 challenge_free(struct challenge *);
 /* Starts a challenge's validation; 1 if started, 0 if not pending. */
 int	 store_challenge_start(struct db *, const char *id);
+
+/* An issued certificate as revocation and renewal information need it. */
+struct cert_row {
+	char		*id;
+	long		 account_id;
+	unsigned char	*der;
+	size_t		 der_len;
+	long		 not_before;	/* Unix time */
+	long		 not_after;
+	long		 revoked_at;	/* 0 if not revoked */
+	long		 renew_after;	/* 0 if no operator override */
+};
+
+int	 store_cert_by_serial(struct db *, const char *serial_hex,
+	    struct cert_row *);
+void	 cert_row_free(struct cert_row *);
+/* Revokes once: 1 revoked now, 0 already revoked, -1 error. */
+int	 store_cert_revoke(struct db *, const char *id, int reason,
+	    const char *actor);
+/* 1 if the account may revoke the certificate with its key, 0 if not. */
+int	 store_account_may_revoke(struct db *, long account_id,
+	    const char *cert_id);
+/* Replaces an account's key: 1 done, 0 the old key no longer matches,
+ * -1 the new key belongs to another account, -2 error. */
+int	 store_account_key_change(struct db *, long id, const char *old_tp,
+	    const char *jwk, const char *tp);
+/* Returns a page of an account's order ids, oldest first, after cursor
+ * (NULL: from the start); *next is the cursor of the next page or NULL. */
+char	**store_account_orders_page(struct db *, long id, const char *cursor,
+	    size_t limit, size_t *n, char **next);
 
 /* Fetches a certificate's chain PEM and owner. */
 int	 store_cert_get(struct db *, const char *id, long *account_id,

@@ -93,4 +93,22 @@ int	 ca_init(const char *dir, const char *name);
  * hex characters; caller frees. */
 char	*serial_new_hex(void);
 
+/* What the service needs to know of an issued certificate. */
+struct cert_info {
+	char		*serial_hex;	/* owned; lower-case, no leading 00 */
+	unsigned char	*serial;	/* owned; DER content octets */
+	size_t		 serial_len;
+	unsigned char	*aki;		/* owned; authority key identifier */
+	size_t		 aki_len;
+	EVP_PKEY	*pkey;		/* owned; the subject public key */
+	time_t		 not_before;
+	time_t		 not_after;
+};
+
+/* Parses a DER certificate (the whole buffer). Returns 1 and fills info
+ * (free with cert_info_free), or 0. */
+int	 cert_info_parse(const unsigned char *der, size_t len,
+	    struct cert_info *info);
+void	 cert_info_free(struct cert_info *);
+
 #endif

@@ -51,7 +51,7 @@ contact_check(struct req *r, json_object *payload)
 }
 
 /* Renders an account and sets Location. */
-static int
+int
 account_reply(struct req *r, const struct acct *a, int status)
 {
 	json_object *o = json_object_new_object(), *contact;
@@ -296,7 +296,8 @@ int
 h_account_orders(struct req *r)
 {
 	json_object *o, *arr;
-	char **ids, *u;
+	char **ids, *u, *next = NULL;
+	const char *cursor = NULL;
 	size_t n = 0, i;
 
 	if (strtol(r->id, NULL, 10) != r->acct.id) {
@@ -304,8 +305,17 @@ h_account_orders(struct req *r)
 		    "the request is not signed by this account's key");
 		return 0;
 	}
-	if ((ids = store_account_orders(r->db, r->acct.id, 1000, &n)) ==
-	    NULL) {
+	if (r->query != NULL) {
+		if (strncmp(r->query, "cursor=", 7) != 0 ||
+		    strlen(r->query + 7) > 64) {
+			problem_set(&r->prob, PT_MALFORMED,
+			    "unknown query: only cursor= is accepted");
+			return 0;
+		}
+		cursor = r->query + 7;
+	}
+	if ((ids = store_account_orders_page(r->db, r->acct.id, cursor,
+	    (size_t)cfg_int(CFG_ORDERS_PAGE_SIZE), &n, &next)) == NULL) {
 		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
 		    "cannot list the orders");
 		return 0;
@@ -317,6 +327,12 @@ h_account_orders(struct req *r)
 		free(u);
 	}
 	strv_free(ids, n);
+	if (next != NULL) {
+		u = url_for(R_ACCOUNT_ORDERS, r->id);
+		r->link_next = xasprintf("%s?cursor=%s", u, next);
+		free(u);
+		free(next);
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "orders", arr);
 	r->resp = o;

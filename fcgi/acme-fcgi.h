@@ -14,6 +14,7 @@
 #include "nonce.h"
 #include "problem.h"
 #include "store.h"
+#include "x509.h"
 
 #define BODY_MAX	65536
 
@@ -31,6 +32,7 @@ enum route {
 	R_AUTHZ,
 	R_CHALLENGE,
 	R_CERT,
+	R_RENEWAL_INFO,
 	R__MAX
 };
 
@@ -39,6 +41,7 @@ enum auth {
 	AUTH_NONE,	/* GET/HEAD only */
 	AUTH_JWK,	/* the request carries its key (newAccount) */
 	AUTH_KID,	/* signed by an existing account */
+	AUTH_EITHER,	/* account key, or the key of the object (revokeCert) */
 	AUTH__MAX
 };
 
@@ -56,6 +59,7 @@ struct req {
 	const char	*method;
 	enum lang	 lang;		/* of Accept-Language */
 	char		*path;		/* owned; without query */
+	char		*query;		/* owned; after '?', or NULL */
 	char		*id;		/* owned; object id from the path */
 	char		*url;		/* owned; base_url + path */
 	char		*body;		/* owned */
@@ -72,6 +76,7 @@ struct req {
 	const char	*ctype;		/* content type of raw */
 	char		*location;	/* owned */
 	char		*link_up;	/* owned */
+	char		*link_next;	/* owned */
 	int		 retry_after;
 	struct problem	 prob;
 };
@@ -79,7 +84,7 @@ struct req {
 struct route_def {
 	const char	*prefix;	/* path, or prefix when has_id */
 	const char	*suffix;	/* after the id, or NULL */
-	int		 has_id;
+	int		 has_id;	/* 2: the id may contain '.' */
 	int		 post;		/* POST route (else GET/HEAD) */
 	enum auth	 auth;
 	int		 (*handler)(struct req *);
@@ -113,9 +118,15 @@ int	 h_finalize(struct req *);
 int	 h_authz(struct req *);
 int	 h_challenge(struct req *);
 int	 h_cert(struct req *);
-int	 h_not_available(struct req *);
+int	 h_key_change(struct req *);
+int	 h_revoke_cert(struct req *);
+int	 h_renewal_info(struct req *);
+/* Finds a certificate by an RFC 9773 CertID; 1 found, 0 not (prob set). */
+int	 cert_by_certid(struct req *, const char *certid, struct cert_row *);
 
 /* Rendering shared by handlers. */
+/* Renders an account with its Location; returns 1. */
+int	 account_reply(struct req *, const struct acct *, int status);
 json_object *order_json(const struct order *);
 json_object *challenge_json(const struct challenge *);
 /* Returns 1 if the order belongs to the request's account, else sets a

@@ -80,7 +80,9 @@ auth_kid(struct req *r)
 		    r->acct.status);
 		goto out;
 	}
-	if (r->route != R_ACCOUNT && !acme_account_usable(r))
+	/* an account can always be read, deactivated, and revoke */
+	if (r->route != R_ACCOUNT && r->route != R_REVOKE_CERT &&
+	    !acme_account_usable(r))
 		goto out;
 	rc = 1;
 out:
@@ -118,7 +120,8 @@ auth_request(struct req *r)
 		    "url is not the URL of this request (%s)", r->url);
 		return 0;
 	}
-	if (d->auth == AUTH_JWK ? !auth_jwk(r) : !auth_kid(r))
+	if (d->auth == AUTH_JWK || (d->auth == AUTH_EITHER &&
+	    r->jws.jwk_obj != NULL) ? !auth_jwk(r) : !auth_kid(r))
 		return 0;
 	if (!nonce_redeem(r->db, &r->child->nonce, r->jws.nonce, &r->prob))
 		return 0;

@@ -12,7 +12,11 @@ static void
 add_url(json_object *o, const char *key, enum route r)
 {
 	char *u = url_for(r, NULL);
+	size_t n = strlen(u);
 
+	/* renewalInfo is a prefix: clients append "/" and a CertID */
+	if (n > 0 && u[n - 1] == '/')
+		u[n - 1] = '\0';
 	json_object_object_add(o, key, json_object_new_string(u));
 	free(u);
 }
@@ -28,6 +32,7 @@ h_directory(struct req *r)
 	add_url(o, "newOrder", R_NEW_ORDER);
 	add_url(o, "revokeCert", R_REVOKE_CERT);
 	add_url(o, "keyChange", R_KEY_CHANGE);
+	add_url(o, "renewalInfo", R_RENEWAL_INFO);
 	meta = json_object_new_object();
 	if (*cfg_str(CFG_TERMS_OF_SERVICE) != '\0')
 		json_object_object_add(meta, "termsOfService",
@@ -63,13 +68,4 @@ h_new_nonce(struct req *r)
 {
 	r->status = strcmp(r->method, "HEAD") == 0 ? 200 : 204;
 	return 1;
-}
-
-int
-h_not_available(struct req *r)
-{
-	problem_set(&r->prob, PT_MALFORMED, "this resource is not "
-	    "available on this server yet");
-	r->prob.status = 501;
-	return 0;
 }

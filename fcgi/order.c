@@ -205,6 +205,33 @@ policy_check(struct req *r, char *const *names, size_t n,
 	return np == 0;
 }
 
+/* Checks the "replaces" CertID of newOrder (RFC 9773): a certificate of
+ * this account. Returns 1 with *cert_id (owned), or 0 with prob. */
+static int
+replaces_check(struct req *r, const char *certid, const char **cert_id)
+{
+	struct cert_row c;
+	int rc = 0;
+
+	if (certid == NULL) {
+		problem_set(&r->prob, PT_MALFORMED,
+		    "\"replaces\" must be a CertID string");
+		return 0;
+	}
+	if (!cert_by_certid(r, certid, &c))
+		goto out;
+	if (c.account_id != r->acct.id) {
+		problem_set(&r->prob, PT_MALFORMED, "\"replaces\" names a "
+		    "certificate of another account");
+		goto out;
+	}
+	*cert_id = xstrdup(c.id);
+	rc = 1;
+out:
+	cert_row_free(&c);
+	return rc;
+}
+
 int
 h_new_order(struct req *r)
 {
@@ -214,7 +241,7 @@ h_new_order(struct req *r)
 	char **names = NULL;
 	int *wild = NULL;
 	size_t n = 0, i;
-	int rc = 0;
+	int rc = 0, created;
 
 	memset(&on, 0, sizeof(on));
 	if (r->payload == NULL) {
@@ -234,6 +261,10 @@ h_new_order(struct req *r)
 		    "\"profile\" must be a string");
 		goto out;
 	}
+	if (json_object_object_get_ex(r->payload, "replaces", &pv) &&
+	    !replaces_check(r, json_get_str(r->payload, "replaces"),
+	    &on.replaces))
+		goto out;
 	ids = json_get_typed(r->payload, "identifiers", json_type_array);
 	if (!identifiers_check(r, ids, &names, &wild, &n) ||
 	    !policy_check(r, names, n, profile))
@@ -261,7 +292,12 @@ h_new_order(struct req *r)
 	on.names = names;
 	on.wildcard = wild;
 	on.lifetime = cfg_int(CFG_ORDER_LIFETIME);
-	if (!store_order_create(r->db, &on)) {
+	if ((created = store_order_create(r->db, &on)) == 0) {
+		problem_set(&r->prob, PT_ALREADY_REPLACED, "the certificate "
+		    "is already replaced by another order");
+		goto out;
+	}
+	if (created < 0) {
 		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
 		    "cannot create the order");
 		goto out;
@@ -272,6 +308,7 @@ h_new_order(struct req *r)
 	rc = order_reply(r, on.id, 201);
 out:
 	free((char *)on.id);
+	free((char *)on.replaces);
 	strv_free(on.authz_ids, on.authz_ids != NULL ? n : 0);
 	strv_free(on.http_ids, on.http_ids != NULL ? n : 0);
 	strv_free(on.dns_ids, on.dns_ids != NULL ? n : 0);

@@ -24,10 +24,10 @@ const struct route_def routes[R__MAX] = {
 	    h_new_account },
 	[R_NEW_ORDER] = { "/acme/new-order", NULL, 0, 1, AUTH_KID,
 	    h_new_order },
-	[R_REVOKE_CERT] = { "/acme/revoke-cert", NULL, 0, 1, AUTH_KID,
-	    h_not_available },
+	[R_REVOKE_CERT] = { "/acme/revoke-cert", NULL, 0, 1, AUTH_EITHER,
+	    h_revoke_cert },
 	[R_KEY_CHANGE] = { "/acme/key-change", NULL, 0, 1, AUTH_KID,
-	    h_not_available },
+	    h_key_change },
 	[R_ACCOUNT] = { "/acme/acct/", NULL, 1, 1, AUTH_KID, h_account },
 	[R_ACCOUNT_ORDERS] = { "/acme/acct/", "/orders", 1, 1, AUTH_KID,
 	    h_account_orders },
@@ -38,6 +38,8 @@ const struct route_def routes[R__MAX] = {
 	[R_CHALLENGE] = { "/acme/chall/", NULL, 1, 1, AUTH_KID,
 	    h_challenge },
 	[R_CERT] = { "/acme/cert/", NULL, 1, 1, AUTH_KID, h_cert },
+	[R_RENEWAL_INFO] = { "/acme/renewal-info/", NULL, 2, 0, AUTH_NONE,
+	    h_renewal_info },
 };
 
 static volatile sig_atomic_t child_stop;
@@ -87,13 +89,15 @@ owner_check(struct req *r, long account_id, const char *what)
 	return 0;
 }
 
-/* Returns the length of the id at s (URL-safe characters), 0 if none. */
+/* Returns the length of the id at s (URL-safe characters, and '.' when
+ * dot), 0 if none. */
 static size_t
-id_span(const char *s)
+id_span(const char *s, int dot)
 {
 	size_t n = 0;
 
-	while (isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_')
+	while (isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_' ||
+	    (dot && s[n] == '.'))
 		n++;
 	return n;
 }
@@ -117,8 +121,8 @@ route_match(const char *path, char **id)
 		plen = strlen(d->prefix);
 		if (strncmp(path, d->prefix, plen) != 0)
 			continue;
-		n = id_span(path + plen);
-		if (n == 0 || n > 64)
+		n = id_span(path + plen, d->has_id == 2);
+		if (n == 0 || n > (d->has_id == 2 ? 128 : 64))
 			continue;
 		rest = path + plen + n;
 		if ((d->suffix == NULL && *rest == '\0') ||
@@ -175,8 +179,10 @@ dispatch(struct req *r)
 		return 0;
 	}
 	r->path = xstrdup(uri);
-	if ((q = strchr(r->path, '?')) != NULL)
+	if ((q = strchr(r->path, '?')) != NULL) {
 		*q = '\0';
+		r->query = xstrdup(q + 1);
+	}
 	r->route = route_match(r->path, &r->id);
 	if (r->route == R__MAX) {
 		problem_set(&r->prob, PT_NOT_FOUND, "no such resource");
@@ -294,6 +300,8 @@ respond(struct req *r, int ok)
 	free(dir);
 	if (r->link_up != NULL)
 		hdr(out, "Link: <%s>;rel=\"up\"\r\n", r->link_up);
+	if (r->link_next != NULL)
+		hdr(out, "Link: <%s>;rel=\"next\"\r\n", r->link_next);
 	if (r->location != NULL)
 		hdr(out, "Location: %s\r\n", r->location);
 	if (!ok && r->prob.location != NULL)
@@ -314,6 +322,7 @@ static void
 req_free(struct req *r)
 {
 	free(r->path);
+	free(r->query);
 	free(r->id);
 	free(r->url);
 	free(r->body);
@@ -325,6 +334,7 @@ req_free(struct req *r)
 	free(r->raw);
 	free(r->location);
 	free(r->link_up);
+	free(r->link_next);
 	problem_clear(&r->prob);
 }
 

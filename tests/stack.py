@@ -46,6 +46,31 @@ DEFAULT_ZONE = "demo.test"
 TSIG_NAME = "acme-update"
 CAA_IDENTITIES = "certigna.com,acme.test"
 
+# --- CAA test records (tests/integration/test_caa.py): begin ---
+# Fixed names of the test zone with CAA records (RFC 8659, RFC 8657),
+# relative to the zone. A name owning any record is no longer covered by
+# the zone's wildcard A record: each of them also gets A 127.0.0.1.
+CAA_RECORDS = (
+    ("caa-allow", 'CAA 0 issue "certigna.com"'),
+    ("caa-deny", 'CAA 0 issue "other.example"'),
+    # sub.caa-parent has no CAA record: the climb finds its parent's
+    ("caa-parent", 'CAA 0 issue "other.example"'),
+    ("sub.caa-parent", None),
+    ("caa-acct", 'CAA 0 issue "certigna.com; '
+     'accounturi=https://example.invalid/acme/acct/1"'),
+    ("caa-meth", 'CAA 0 issue "certigna.com; validationmethods=dns-01"'),
+    ("caa-wild", 'CAA 0 issuewild "other.example"'),
+    ("caa-wild", 'CAA 0 issue "certigna.com"'),
+    ("caa-crit", 'CAA 128 tbs "x"'),
+    ("caa-crit", 'CAA 0 issue "certigna.com"'),
+    ("caa-iodef", 'CAA 0 iodef "mailto:security@example.invalid"'),
+)
+# A zone BIND fails to load (it answers SERVFAIL for it), and a good zone
+# below it: names there resolve, but the CAA climb meets the SERVFAIL.
+CAA_SERVFAIL = "caa-servfail"
+CAA_SERVFAIL_OK = "ok." + CAA_SERVFAIL
+# --- CAA test records: end ---
+
 # Order in which the processes start; they stop in the reverse order.
 PROCS = ("postgres", "named", "acme-fcgi", "nginx", "acme-worker")
 
@@ -138,6 +163,18 @@ def need_tool(name):
         if os.access(p, os.X_OK):
             return p
     raise StackError("%s not found (run .ci/deps.sh)" % name)
+
+
+def caa_zone_lines():
+    """Zone file lines of CAA_RECORDS, with one A record per name."""
+    lines = []
+    for name, rr in CAA_RECORDS:
+        if rr is not None:
+            lines.append("%s\tIN %s" % (name, rr))
+        a = "%s\tIN A 127.0.0.1" % name
+        if a not in lines:
+            lines.append(a)
+    return lines
 
 
 class Proc:
@@ -275,9 +312,15 @@ class Stack:
                         + list(args), "acmectl " + " ".join(args),
                         timeout=timeout, log="acmectl")
 
-    def mint_eab(self):
-        """Return a fresh (kid, hmac_key) from acmectl eab create."""
-        out = self.acmectl("eab", "create", "--json")
+    def mint_eab(self, profile=None):
+        """Return a fresh (kid, hmac_key) from acmectl eab create: an ACME
+        account of the demo organization whose domain list holds the
+        stack's zone (so its names pass the domain-list policy), with the
+        given profile (OV by default; OV_WILDCARD for wildcard names)."""
+        args = ["eab", "create", "--domain", self.zone, "--json"]
+        if profile is not None:
+            args += ["--profile", profile]
+        out = self.acmectl(*args)
         try:
             d = json.loads(out)
             return d["kid"], d["hmac_key"]
@@ -425,8 +468,7 @@ class Stack:
             "retry_after = 1",
             "nonce_lifetime = 3600",
             "order_lifetime = 3600",
-            "authz_lifetime = 3600",
-            "rsa_key_sizes = 2048,3072",
+            "orders_page_size = 3",
             "ocsp_url = http://127.0.0.1:%d/ocsp" % p["https"],
             "ca_issuers_url = http://127.0.0.1:%d/ca/intermediate.der"
             % p["https"],
@@ -526,6 +568,11 @@ class Stack:
             # the CAA tree climb (RFC 8659) asks the parent too: make BIND
             # authoritative for it, so that it answers NODATA, not REFUSED
             zones.append(parent)
+        # --- CAA test zones: begin ---
+        broken = CAA_SERVFAIL + "." + self.zone
+        good = CAA_SERVFAIL_OK + "." + self.zone
+        zones += [broken, good]
+        # --- CAA test zones: end ---
         conf = [
             'include "%s";' % self.tsig_key,
             "options {",
@@ -544,7 +591,12 @@ class Stack:
         ]
         for z in zones:
             zfile = os.path.join(d, z + ".zone")
-            if not os.path.exists(zfile):
+            if z == broken:
+                # --- CAA: no SOA, so named refuses to load it ---
+                with open(zfile, "w") as f:
+                    f.write("; broken on purpose (tests/stack.py)\n"
+                            "@\tIN A 127.0.0.1\n")
+            elif not os.path.exists(zfile):
                 recs = [
                     "$TTL 10",
                     "@\tIN SOA ns.%s. hostmaster.%s. 1 60 60 600 10" % (z, z),
@@ -553,6 +605,9 @@ class Stack:
                 ]
                 if z == self.zone:
                     recs += ["@\tIN A 127.0.0.1", "*\tIN A 127.0.0.1"]
+                    recs += caa_zone_lines()
+                if z == good:
+                    recs += ["@\tIN A 127.0.0.1"]
                 with open(zfile, "w") as f:
                     f.write("\n".join(recs) + "\n")
             conf += [
@@ -845,8 +900,8 @@ http {
             "shell variables:  . %s" % os.path.join(self.state, "env"),
             "",
             "The EAB credential binds one account: mint another with",
-            "  %s -c %s eab create" % (os.path.join(self.build, "acmectl"),
-                                       self.conf),
+            "  %s -c %s eab create --domain %s" % (
+                os.path.join(self.build, "acmectl"), self.conf, self.zone),
             "",
             "certbot, http-01 (standalone on port %d):" % self.http01_port,
             "  " + http01,
