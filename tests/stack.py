@@ -469,6 +469,7 @@ class Stack:
             "nonce_lifetime = 3600",
             "order_lifetime = 3600",
             "orders_page_size = 3",
+            "documents_url = https://ca.test/documents",
             "ocsp_url = http://127.0.0.1:%d/ocsp" % p["https"],
             "ca_issuers_url = http://127.0.0.1:%d/ca/intermediate.der"
             % p["https"],
