@@ -122,7 +122,6 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 	char buf[32];
 	const char *vals[2] = { buf, serial };
 	PGresult *res;
-	size_t n;
 	int rc;
 
 	memset(j, 0, sizeof(*j));
@@ -174,13 +173,8 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 		j->policy_problem = db_strdup(res, 0, 11);
 		j->account_id = db_long(res, 0, 12);
 		j->caa_names = pg_parse_array(db_val(res, 0, 13), &j->ncaa);
-		j->caa_methods = pg_parse_array(db_val(res, 0, 14), &n);
-		if (n != j->ncaa) {
-			strv_free(j->caa_methods, n);
-			j->caa_methods = xcalloc(j->ncaa + 1, sizeof(char *));
-			for (n = 0; n < j->ncaa; n++)
-				j->caa_methods[n] = xstrdup("dns-01");
-		}
+		j->caa_methods = pg_parse_array(db_val(res, 0, 14),
+		    &j->ncaa_methods);
 	}
 	PQclear(res);
 	return rc;
@@ -200,7 +194,7 @@ issue_job_free(struct issue_job *j)
 	strv_free(j->subject_fields, j->nsubject_fields);
 	free(j->policy_problem);
 	strv_free(j->caa_names, j->ncaa);
-	strv_free(j->caa_methods, j->ncaa);
+	strv_free(j->caa_methods, j->ncaa_methods);
 	memset(j, 0, sizeof(*j));
 }
 

@@ -42,6 +42,7 @@ struct issue_job {
 	char		**caa_names;	/* validated over 7 hours ago */
 	char		**caa_methods;	/* challenge type of each */
 	size_t		 ncaa;
+	size_t		 ncaa_methods;
 	int		 attempts;
 };
 

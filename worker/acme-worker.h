@@ -17,6 +17,12 @@ struct worker {
 	int			 fault_request;	/* tests: requests unreadable */
 };
 
+/* Checks the CAA records of name (wildcard: for "*.name") for this CA (the
+ * caa_identities setting), the account's URL and the challenge type.
+ * Returns 1 if issuance is allowed, or 0 with p set (INVALID_DNSCAA). */
+int	 worker_caa(struct worker *, const char *name, int wildcard,
+	    long account_id, const char *method, struct problem *p);
+
 /* Each runs at most one job; returns 1 if it did one, 0 if there was
  * none, -1 on a database error. */
 int	 job_challenge(struct worker *);

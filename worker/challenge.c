@@ -16,14 +16,9 @@
 #define CHALLENGE_MAX_ATTEMPTS	3
 
 /* --- CAA (RFC 8659, RFC 8657): begin --- */
-/*
- * Checks the CAA records of the job's identifier for this CA (the
- * caa_identities setting), the job's account URL and challenge type.
- * Returns 1 if issuance is allowed, or 0 with p set (INVALID_DNSCAA).
- */
-static int
-challenge_caa(struct worker *w, const struct chall_job *j,
-    struct problem *p)
+int
+worker_caa(struct worker *w, const char *name, int wildcard,
+    long account_id, const char *method, struct problem *p)
 {
 	char **ids = NULL, *account_uri = NULL;
 	size_t nids = 0;
@@ -31,9 +26,9 @@ challenge_caa(struct worker *w, const struct chall_job *j,
 
 	ids = caa_identities_parse(cfg_str(CFG_CAA_IDENTITIES), &nids);
 	account_uri = xasprintf("%s/acme/acct/%ld", cfg_str(CFG_BASE_URL),
-	    j->account_id);
-	rc = caa_check(&w->resolver, j->identifier, j->wildcard,
-	    (const char *const *)ids, nids, account_uri, j->type, p);
+	    account_id);
+	rc = caa_check(&w->resolver, name, wildcard,
+	    (const char *const *)ids, nids, account_uri, method, p);
 	strv_free(ids, nids);
 	free(account_uri);
 	return rc;
@@ -68,7 +63,8 @@ job_challenge(struct worker *w)
 		problem_set(&p, PT_SERVER_INTERNAL, "unknown challenge type");
 	/* CAA, once control is proven: a refusal invalidates the challenge */
 	if (ok == 1)
-		ok = challenge_caa(w, &j, &p);
+		ok = worker_caa(w, j.identifier, j.wildcard, j.account_id,
+		    j.type, &p);
 	if (!ok) {
 		pj = problem_json(&p);
 		msg_info("%s %s for %s: invalid: %s", j.type, j.id,

@@ -66,6 +66,32 @@ fail(struct worker *w, const struct issue_job *j, enum pcode code,
 	problem_clear(&p);
 }
 
+/* Checks CAA again for the names validated more than 7 hours ago
+ * (Baseline Requirements 3.2.2.8); returns 1, or 0 after failing the
+ * order with INVALID_DNSCAA. */
+static int
+caa_recheck(struct worker *w, const struct issue_job *j)
+{
+	struct problem p;
+	const char *name;
+	size_t i;
+	int wild, ok = 1;
+
+	for (i = 0; i < j->ncaa && ok; i++) {
+		memset(&p, 0, sizeof(p));
+		name = j->caa_names[i];
+		wild = strncmp(name, "*.", 2) == 0;
+		ok = worker_caa(w, wild ? name + 2 : name, wild, j->account_id,
+		    i < j->ncaa_methods ? j->caa_methods[i] : NULL, &p);
+		if (!ok)
+			fail(w, j, PC_INVALID_DNSCAA, strncmp(p.detail,
+			    "INVALID_DNSCAA: ", 16) == 0 ? p.detail + 16 :
+			    p.detail);
+		problem_clear(&p);
+	}
+	return ok;
+}
+
 int
 job_issue(struct worker *w)
 {
@@ -96,6 +122,8 @@ job_issue(struct worker *w)
 		    "the order is no longer allowed");
 		goto out;
 	}
+	if (!caa_recheck(w, &j))
+		goto out;
 	if (!w->ca_loaded) {
 		msg_err("no CA loaded: order %s waits", j.order_id);
 		rc = 0;
