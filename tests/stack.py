@@ -761,6 +761,26 @@ http {
         if not self.procs["acme-worker"].alive():
             self.fail("acme-worker", "exited right after starting")
 
+    # --- worker restart (tests/integration/test_catalogue.py): begin ---
+    def restart_worker(self, env=None):
+        """Stop acme-worker and start it again, with the variables of env
+        added to the environment (e.g. {"ACME_WORKER_FAULT": "ca"} for the
+        worker's fault injection); env None: the normal worker."""
+        p = self.procs.get("acme-worker") or \
+            self.recorded().get("acme-worker")
+        if p is not None:
+            self._stop_one(p, signal.SIGTERM, 10)
+        full = None
+        if env:
+            full = dict(os.environ)
+            full.update(env)
+        self.spawn("acme-worker", [os.path.join(self.build, "acme-worker"),
+                                   "-c", self.conf], env=full)
+        time.sleep(0.3)
+        if not self.procs["acme-worker"].alive():
+            self.fail("acme-worker", "exited right after restarting")
+    # --- worker restart: end ---
+
     # ----------------------------------------------------------- start/stop
 
     def start(self):

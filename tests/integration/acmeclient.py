@@ -256,6 +256,66 @@ class AcmeClient:
     def finalize(self, order, csr_der):
         return self.post(order["finalize"], {"csr": b64u(csr_der)})
 
+    # ----------------------------------------------------------- lifecycle
+
+    def revoke(self, cert_der, reason=None, key=None, **kw):
+        """revokeCert (RFC 8555 section 7.6) of a DER certificate. Signed
+        by the account key ("kid") by default; with key, by that key sent
+        as "jwk" (the certificate's own key, or any other). reason: an
+        RFC 5280 CRLReason code, or None to leave it out."""
+        payload = {"certificate": b64u(cert_der)}
+        if reason is not None:
+            payload["reason"] = reason
+        url = self.directory["revokeCert"]
+        if key is not None:
+            kw.setdefault("use_jwk", True)
+            return self.post(url, payload, key=key, **kw)
+        return self.post(url, payload, **kw)
+
+    def key_change_inner(self, new_key, account=None, old_key=None,
+                         url=None, protected=None, payload=None):
+        """The inner JWS of keyChange (RFC 8555 section 7.3.5): signed by
+        new_key, with "jwk" and "url" (no nonce), over {"account",
+        "oldKey"}. Each argument overrides one part, to break it."""
+        hdr = {"alg": alg_of(new_key), "jwk": jwk_of(new_key),
+               "url": url or self.directory["keyChange"]}
+        hdr.update(protected or {})
+        if payload is None:
+            payload = {"account": account or self.account_url,
+                       "oldKey": jwk_of(old_key or self.key)}
+        ph = b64u(json.dumps(hdr))
+        pl = b64u(json.dumps(payload))
+        sig = sign(new_key, hdr["alg"], ("%s.%s" % (ph, pl)).encode())
+        return {"protected": ph, "payload": pl, "signature": b64u(sig)}
+
+    def key_change(self, new_key, inner=None, **inner_kw):
+        """keyChange to new_key (inner: a ready inner JWS, else one made
+        by key_change_inner with inner_kw). On 200 the client signs with
+        new_key from then on. Returns the response."""
+        if inner is None:
+            inner = self.key_change_inner(new_key, **inner_kw)
+        r = self.post(self.directory["keyChange"], inner)
+        if r.status_code == 200:
+            self.key = new_key
+        return r
+
+    def renewal_info(self, certid):
+        """GET renewalInfo/CertID (RFC 9773 section 4.1), unauthenticated."""
+        return self.session.get(self.directory["renewalInfo"] + "/" + certid,
+                                timeout=30)
+
+
+def cert_id(cert):
+    """The RFC 9773 CertID of a certificate (cryptography x509 object or
+    DER): base64url(AKI keyIdentifier) "." base64url(serial DER content)."""
+    if isinstance(cert, bytes):
+        cert = x509.load_der_x509_certificate(cert)
+    aki = cert.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    serial = cert.serial_number
+    octets = serial.to_bytes(serial.bit_length() // 8 + 1, "big")
+    return b64u(aki) + "." + b64u(octets)
+
 
 class Http01Responder:
     """An http-01 responder on 127.0.0.1:port (the CA's http01_port)."""
