@@ -160,6 +160,12 @@ static const struct arg cert_show_args[] = {
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
+static const struct arg cert_revoke_args[] = {
+	{ ARG_TEXT, "ID|SERIAL", 0, ARGF_REQUIRED, NULL },
+	{ ARG_INT, "--reason", 1, 0, "0" },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+
 /* eab */
 
 static const struct arg eab_create_args[] = {
@@ -246,6 +252,10 @@ const struct command commands[] = {
 	    VIEW_TABLE, "[--org ID | --acme-account KID]" },
 	{ "certificate", "show", cmd_op, OP_CERTIFICATE_SHOW, cert_show_args,
 	    VIEW_FIELDS, "ID|SERIAL" },
+	{ "certificate", "revoke", cmd_op, OP_CERTIFICATE_REVOKE,
+	    cert_revoke_args, VIEW_FIELDS, "ID|SERIAL [--reason 0|1|3|4|5|9]" },
+	{ "certificate", "renew-now", cmd_op, OP_CERTIFICATE_RENEW_NOW,
+	    cert_show_args, VIEW_FIELDS, "ID|SERIAL" },
 
 	{ "eab", "create", cmd_op, OP_EAB_CREATE, eab_create_args,
 	    VIEW_CREDENTIAL, "[--org NAME] [--country CC] [--locality L] "

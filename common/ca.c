@@ -24,12 +24,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ocsp.h"
 #include "util.h"
 #include "x509.h"
 
 #define CA_KEY_BITS		3072
 #define CA_ROOT_DAYS		3652	/* 10 years */
 #define CA_INTERMEDIATE_DAYS	1826	/* 5 years */
+#define OCSP_SIGNER_BITS	2048
+#define OCSP_SIGNER_DAYS	365	/* at most; never past the intermediate */
 #define SERIAL_LEN		16
 #define CN_MAX			64	/* ub-common-name */
 #define OV_POLICY_OID		"2.23.140.1.2.2"
@@ -55,6 +58,17 @@ static const struct ext_def intermediate_exts[] = {
 	{ NID_authority_key_identifier, "keyid:always" },
 };
 
+/* The delegated OCSP signer (RFC 6960 section 4.2.2.2): OCSPSigning,
+ * and id-pkix-ocsp-nocheck so that clients do not ask about it. */
+static const struct ext_def ocsp_signer_exts[] = {
+	{ NID_basic_constraints, "critical,CA:FALSE" },
+	{ NID_key_usage, "critical,digitalSignature" },
+	{ NID_ext_key_usage, "OCSPSigning" },
+	{ NID_id_pkix_OCSP_noCheck, "ignored" },
+	{ NID_subject_key_identifier, "hash" },
+	{ NID_authority_key_identifier, "keyid:always" },
+};
+
 static const struct ext_def leaf_exts[] = {
 	{ NID_basic_constraints, "critical,CA:FALSE" },
 	{ NID_key_usage, "critical,digitalSignature,keyEncipherment" },
@@ -71,6 +85,8 @@ enum ca_file {
 	CAF_ROOT_CERT,
 	CAF_INTERMEDIATE_KEY,
 	CAF_INTERMEDIATE_CERT,
+	CAF_OCSP_KEY,
+	CAF_OCSP_CERT,
 	CAF__MAX
 };
 
@@ -82,6 +98,8 @@ static const struct {
 	[CAF_ROOT_CERT] = { "root.pem", 0644 },
 	[CAF_INTERMEDIATE_KEY] = { "intermediate.key", 0600 },
 	[CAF_INTERMEDIATE_CERT] = { "intermediate.pem", 0644 },
+	[CAF_OCSP_KEY] = { "ocsp.key", 0600 },
+	[CAF_OCSP_CERT] = { "ocsp.pem", 0644 },
 };
 
 /* Fills b[0..SERIAL_LEN) with a random positive serial of exactly
@@ -486,13 +504,62 @@ pem_file_write(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 	return rc;
 }
 
+/* Returns the number of days (at most OCSP_SIGNER_DAYS) an OCSP signer
+ * issued now by issuer may last without outliving it; 0 (logged) when
+ * the issuer has less than a day left. */
+static int
+ocsp_signer_days(X509 *issuer)
+{
+	int days = 0, secs = 0;
+
+	if (ASN1_TIME_diff(&days, &secs, NULL,
+	    X509_get0_notAfter(issuer)) != 1) {
+		ossl_log_errors("ASN1_TIME_diff");
+		return 0;
+	}
+	if (days < 1) {
+		msg_warn("the intermediate expires within a day: no OCSP "
+		    "signer can be issued");
+		return 0;
+	}
+	return days < OCSP_SIGNER_DAYS ? days : OCSP_SIGNER_DAYS;
+}
+
+/* Returns a new key (*key, caller frees) and OCSP signer certificate
+ * (caller frees) issued by issuer for the CA called name, or NULL
+ * (logged) with *key NULL. */
+static X509 *
+ocsp_signer_make(const char *name, X509 *issuer, EVP_PKEY *issuer_key,
+    EVP_PKEY **key)
+{
+	X509 *x = NULL;
+	int days;
+
+	*key = NULL;
+	if ((days = ocsp_signer_days(issuer)) == 0)
+		return NULL;
+	if ((*key = EVP_RSA_gen(OCSP_SIGNER_BITS)) == NULL) {
+		ossl_log_errors("OCSP signer key generation");
+		return NULL;
+	}
+	if ((x = ca_cert_make(name, "OCSP Responder", *key, issuer,
+	    issuer_key, days, ocsp_signer_exts,
+	    NELEM(ocsp_signer_exts))) == NULL) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+	return x;
+}
+
 int
 ca_init(const char *dir, const char *name)
 {
 	char *path[CAF__MAX] = { NULL };
 	int made[CAF__MAX] = { 0 };
-	EVP_PKEY *rkey = NULL, *ikey = NULL;
-	X509 *rcert = NULL, *icert = NULL;
+	EVP_PKEY *key[CAF__MAX] = { NULL };
+	X509 *cert[CAF__MAX] = { NULL };
+	EVP_PKEY *rkey = NULL, *ikey = NULL, *okey = NULL;
+	X509 *rcert = NULL, *icert = NULL, *ocert = NULL;
 	struct stat st;
 	size_t i;
 	int rc = 0;
@@ -526,18 +593,23 @@ ca_init(const char *dir, const char *name)
 	    CA_ROOT_DAYS, root_exts, NELEM(root_exts))) == NULL ||
 	    (icert = ca_cert_make(name, "OV TLS CA", ikey, rcert, rkey,
 	    CA_INTERMEDIATE_DAYS, intermediate_exts,
-	    NELEM(intermediate_exts))) == NULL)
+	    NELEM(intermediate_exts))) == NULL ||
+	    (ocert = ocsp_signer_make(name, icert, ikey, &okey)) == NULL)
 		goto out;
+	key[CAF_ROOT_KEY] = rkey;
+	key[CAF_INTERMEDIATE_KEY] = ikey;
+	key[CAF_OCSP_KEY] = okey;
+	cert[CAF_ROOT_CERT] = rcert;
+	cert[CAF_INTERMEDIATE_CERT] = icert;
+	cert[CAF_OCSP_CERT] = ocert;
 	for (i = 0; i < CAF__MAX; i++) {
-		if (!pem_file_write(path[i], ca_files[i].mode,
-		    i == CAF_ROOT_KEY ? rkey :
-		    i == CAF_INTERMEDIATE_KEY ? ikey : NULL,
-		    i == CAF_ROOT_CERT ? rcert : icert))
+		if (!pem_file_write(path[i], ca_files[i].mode, key[i],
+		    cert[i]))
 			goto out;
 		made[i] = 1;
 	}
-	msg_info("%s: created root \"%s Root CA\" and intermediate "
-	    "\"%s OV TLS CA\"", dir, name, name);
+	msg_info("%s: created root \"%s Root CA\", intermediate "
+	    "\"%s OV TLS CA\" and its OCSP signer", dir, name, name);
 	rc = 1;
  out:
 	for (i = 0; i < CAF__MAX; i++) {
@@ -547,8 +619,103 @@ ca_init(const char *dir, const char *name)
 	}
 	X509_free(rcert);
 	X509_free(icert);
+	X509_free(ocert);
 	EVP_PKEY_free(rkey);
 	EVP_PKEY_free(ikey);
+	EVP_PKEY_free(okey);
+	return rc;
+}
+
+/* Returns the CA's name as ca_init was given it: the organizationName
+ * of cert (else its commonName), newly allocated, or NULL (logged). */
+static char *
+ca_name_of(X509 *cert)
+{
+	const int nids[] = { NID_organizationName, NID_commonName };
+	X509_NAME *n = X509_get_subject_name(cert);
+	const X509_NAME_ENTRY *e;
+	unsigned char *utf8 = NULL;
+	char *s = NULL;
+	size_t i;
+	int idx, len;
+
+	for (i = 0; i < NELEM(nids) && s == NULL; i++) {
+		if ((idx = X509_NAME_get_index_by_NID(n, nids[i], -1)) < 0 ||
+		    (e = X509_NAME_get_entry(n, idx)) == NULL ||
+		    (len = ASN1_STRING_to_UTF8(&utf8,
+		    X509_NAME_ENTRY_get_data(e))) <= 0)
+			continue;
+		s = xstrndup((const char *)utf8, (size_t)len);
+		OPENSSL_free(utf8);
+		utf8 = NULL;
+	}
+	if (s == NULL)
+		msg_warn("the intermediate's subject has no name to use");
+	return s;
+}
+
+int
+ca_ocsp_signer_create(const char *dir, int replace)
+{
+	const enum ca_file files[2] = { CAF_OCSP_KEY, CAF_OCSP_CERT };
+	struct ca ca;
+	struct stat st;
+	EVP_PKEY *okey = NULL;
+	X509 *ocert = NULL;
+	char *name = NULL, *path[2] = { NULL }, *tmp[2] = { NULL };
+	int made[2] = { 0 }, loaded = 0, rc = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		path[i] = xasprintf("%s/%s", dir, ca_files[files[i]].name);
+		tmp[i] = replace ? xasprintf("%s.new", path[i]) :
+		    xstrdup(path[i]);
+		if (!replace &&
+		    (lstat(path[i], &st) == 0 || errno != ENOENT)) {
+			msg_warn("%s exists: use --renew to replace the OCSP "
+			    "signer", path[i]);
+			goto out;
+		}
+		/* a leftover of an interrupted renewal */
+		if (replace && unlink(tmp[i]) == -1 && errno != ENOENT) {
+			msg_warn("%s: %s", tmp[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (!(loaded = ca_load(&ca, dir)) ||
+	    (name = ca_name_of(ca.cert)) == NULL ||
+	    (ocert = ocsp_signer_make(name, ca.cert, ca.key, &okey)) == NULL)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (!pem_file_write(tmp[i], ca_files[files[i]].mode,
+		    files[i] == CAF_OCSP_KEY ? okey : NULL, ocert))
+			goto out;
+		made[i] = 1;
+	}
+	/* the key first: a worker reading between the two renames sees a
+	 * mismatch, keeps its signer and reads them again later */
+	for (i = 0; replace && i < 2; i++) {
+		if (rename(tmp[i], path[i]) == -1) {
+			msg_warn("rename %s: %s", tmp[i], strerror(errno));
+			goto out;
+		}
+		made[i] = 0;
+	}
+	msg_info("%s: %s OCSP signer \"%s OCSP Responder\"", dir,
+	    replace ? "renewed the" : "created the", name);
+	rc = 1;
+ out:
+	for (i = 0; i < 2; i++) {
+		if (!rc && made[i] && unlink(tmp[i]) == -1)
+			msg_warn("%s: %s", tmp[i], strerror(errno));
+		free(path[i]);
+		free(tmp[i]);
+	}
+	if (loaded)
+		ca_free(&ca);
+	free(name);
+	X509_free(ocert);
+	EVP_PKEY_free(okey);
 	return rc;
 }
 

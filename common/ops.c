@@ -63,6 +63,10 @@ static const struct op_def op_defs[OP__MAX] = {
 	[OP_CERTIFICATE_LIST] = { "SELECT op_certificate_list($1::bigint, "
 	    "$2::uuid)", 2, 0 },
 	[OP_CERTIFICATE_SHOW] = { "SELECT op_certificate_show($1)", 1, 0 },
+	[OP_CERTIFICATE_REVOKE] = { "SELECT op_certificate_revoke($1, $2, "
+	    "$3::integer)", 2, 1 },
+	[OP_CERTIFICATE_RENEW_NOW] = { "SELECT op_certificate_renew_now($1, "
+	    "$2)", 1, 1 },
 	[OP_EAB_CREATE] = { "SELECT op_eab_create($1, $2::uuid, $3, $4, $5, "
 	    "$6, $7, $8::jsonb, $9::integer, $10)", 9, 1 },
 };

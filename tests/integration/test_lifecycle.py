@@ -340,7 +340,10 @@ def test_lego_revoke(stack, workdir, uniq):
     with open(accts[0]) as f:
         acct = account_id(json.load(f)["registration"]["uri"])
 
-    lego(stack, workdir, "-d", name, "revoke", "--keep", "--reason", "4")
+    # lego wants the EAB options whenever the directory asks for EAB; the
+    # account exists, so they are not used
+    lego(stack, workdir, "--eab", "--kid", kid, "--hmac", hmac_key,
+         "-d", name, "revoke", "--keep", "--reason", "4")
     assert os.path.exists(crt), "lego revoke --keep removed the certificate"
     assert_revoked(stack, der, 4, "account:%d" % acct)
     key = serialization.load_pem_private_key(
@@ -654,7 +657,7 @@ def test_renewal_info_unknown_and_garbage(stack, issued):
     raw[0] ^= 0xff
     # a wrong AKI with the right serial, a right AKI with another serial
     for certid in (acmeclient.b64u(bytes(raw)) + "." + serial,
-                   aki + "." + acmeclient.b64u(os.urandom(15) + b"\x01")):
+                   aki + "." + acmeclient.b64u(b"\x42" + os.urandom(15))):
         r = c.renewal_info(certid)
         doc = assert_problem(r, "malformed", 404)
         assert "CertID" in doc["detail"], doc
@@ -728,6 +731,26 @@ def test_replaces(stack, issued, uniq):
     assert_problem(r, "malformed", 400)
     r = new_order(c, [uniq("bad")], replaces=12)
     assert_problem(r, "malformed", 400)
+
+
+def test_replaces_after_replacing_order_expired(stack, uniq):
+    """A replacing order past its expiry is invalid (RFC 8555 section
+    7.1.6): it no longer holds the certificate, as soon as it shows
+    invalid (not only once the worker's housekeeping has run)."""
+    c = account(stack)
+    name = uniq("renexp")
+    got = issue(stack, c, [name])
+    r = new_order(c, [name], replaces=got.certid)
+    assert r.status_code == 201, r.text
+    url = r.headers["Location"]
+    stack.psql("UPDATE orders SET expires_at = now() - interval '1 second' "
+               "WHERE id = '%s'" % last_part(url))
+    order = c.post_as_get(url).json()
+    assert order["status"] == "invalid", order
+    r = new_order(c, [name], replaces=got.certid)
+    assert r.status_code == 201, "newOrder replacing a certificate whose " \
+        "replacing order is invalid (expired): HTTP %d %s" % (
+            r.status_code, r.text)
 
 
 # ------------------------------------------------------------ orders list
