@@ -18,6 +18,13 @@ static const struct arg ca_init_args[] = {
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
+/* --- revocation status (admin/ca_ocsp.c): begin --- */
+static const struct arg ca_ocsp_signer_args[] = {
+	{ ARG_FLAG, "--renew", 0, 0, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+/* --- revocation status: end --- */
+
 /* organization */
 
 static const struct arg org_create_args[] = {
@@ -185,6 +192,10 @@ const struct command commands[] = {
 	{ "db", "migrate", cmd_db_migrate, OP__MAX, no_args, VIEW_NONE, "" },
 	{ "ca", "init", cmd_ca_init, OP__MAX, ca_init_args, VIEW_NONE,
 	    "[--name NAME]" },
+	/* --- revocation status (admin/ca_ocsp.c): begin --- */
+	{ "ca", "ocsp-signer", cmd_ca_ocsp_signer, OP__MAX,
+	    ca_ocsp_signer_args, VIEW_NONE, "[--renew]" },
+	/* --- revocation status: end --- */
 	{ "config", "sample", cmd_config_sample, OP__MAX, no_args, VIEW_NONE,
 	    "" },
 

@@ -81,6 +81,9 @@ int	 cmd_op(struct ctl *, const struct command *, char **vals);
 /* setup.c: db migrate, ca init, config sample. */
 int	 cmd_db_migrate(struct ctl *, const struct command *, char **vals);
 int	 cmd_ca_init(struct ctl *, const struct command *, char **vals);
+/* ca_ocsp.c: ca ocsp-signer [--renew]. */
+int	 cmd_ca_ocsp_signer(struct ctl *, const struct command *,
+	    char **vals);
 int	 cmd_config_sample(struct ctl *, const struct command *,
 	    char **vals);
 

@@ -601,7 +601,7 @@ store_cert_by_serial(struct db *db, const char *serial, struct cert_row *c)
 	    "extract(epoch FROM not_before)::bigint, "
 	    "extract(epoch FROM not_after)::bigint, "
 	    "coalesce(extract(epoch FROM revoked_at)::bigint, 0), "
-	    "coalesce(extract(epoch FROM renew_after)::bigint, 0) "
+	    "coalesce(extract(epoch FROM renew_after)::bigint, 0), names "
 	    "FROM certificate WHERE serial = $1", 1, vals, NULL, NULL);
 	if (res == NULL)
 		return -1;
@@ -615,6 +615,7 @@ store_cert_by_serial(struct db *db, const char *serial, struct cert_row *c)
 		c->not_after = db_long(res, 0, 4);
 		c->revoked_at = db_long(res, 0, 5);
 		c->renew_after = db_long(res, 0, 6);
+		c->names = pg_parse_array(db_val(res, 0, 7), &c->nnames);
 		if (c->der == NULL)
 			rc = -1;
 	}
@@ -626,6 +627,7 @@ void
 cert_row_free(struct cert_row *c)
 {
 	free(c->id);
+	strv_free(c->names, c->nnames);
 	if (c->der != NULL)
 		PQfreemem(c->der);
 	memset(c, 0, sizeof(*c));

@@ -150,6 +150,8 @@ struct cert_row {
 	long		 not_after;
 	long		 revoked_at;	/* 0 if not revoked */
 	long		 renew_after;	/* 0 if no operator override */
+	char		**names;
+	size_t		 nnames;
 };
 
 int	 store_cert_by_serial(struct db *, const char *serial_hex,

@@ -33,6 +33,9 @@ enum route {
 	R_CHALLENGE,
 	R_CERT,
 	R_RENEWAL_INFO,
+	R_OCSP,		/* revocation status: not ACME resources */
+	R_OCSP_POST,
+	R_CRL,
 	R__MAX
 };
 
@@ -73,7 +76,9 @@ struct req {
 	int		 status;
 	json_object	*resp;		/* owned; JSON body */
 	char		*raw;		/* owned; non-JSON body */
+	size_t		 rawlen;	/* bytes of raw; 0: strlen(raw) */
 	const char	*ctype;		/* content type of raw */
+	char		*cache_control;	/* owned; NULL: no-store */
 	char		*location;	/* owned */
 	char		*link_up;	/* owned */
 	char		*link_next;	/* owned */
@@ -84,10 +89,15 @@ struct req {
 struct route_def {
 	const char	*prefix;	/* path, or prefix when has_id */
 	const char	*suffix;	/* after the id, or NULL */
-	int		 has_id;	/* 2: the id may contain '.' */
+	int		 has_id;	/* 2: the id may contain '.'; 3: the
+					 * id is the rest of the path, as
+					 * sent (OCSP GET) */
 	int		 post;		/* POST route (else GET/HEAD) */
 	enum auth	 auth;
 	int		 (*handler)(struct req *);
+	int		 plain;		/* not ACME (OCSP, CRL): a POST body
+					 * is no JWS, a success carries no
+					 * Replay-Nonce nor Link */
 };
 
 extern const struct route_def routes[R__MAX];
@@ -121,6 +131,10 @@ int	 h_cert(struct req *);
 int	 h_key_change(struct req *);
 int	 h_revoke_cert(struct req *);
 int	 h_renewal_info(struct req *);
+/* ocsp.c, crl.c: revocation status as the worker published it. */
+int	 h_ocsp_get(struct req *);
+int	 h_ocsp_post(struct req *);
+int	 h_crl(struct req *);
 /* Finds a certificate by an RFC 9773 CertID; 1 found, 0 not (prob set). */
 int	 cert_by_certid(struct req *, const char *certid, struct cert_row *);
 

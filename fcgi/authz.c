@@ -86,8 +86,7 @@ h_authz(struct req *r)
 		goto out;
 	}
 	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such authorization");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
 	if (!owner_check(r, a.account_id, "authorization"))

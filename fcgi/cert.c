@@ -26,8 +26,7 @@ h_cert(struct req *r)
 		return 0;
 	}
 	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such certificate");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		return 0;
 	}
 	if (!owner_check(r, owner, "certificate")) {

@@ -22,8 +22,7 @@ h_challenge(struct req *r)
 		goto out;
 	}
 	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such challenge");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
 	if (!owner_check(r, c.account_id, "challenge"))

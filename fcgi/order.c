@@ -61,8 +61,7 @@ order_load(struct req *r, const char *id, struct order *o)
 		return 0;
 	}
 	if (found == 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no such order");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		return 0;
 	}
 	return owner_check(r, o->account_id, "order");
@@ -127,10 +126,14 @@ identifiers_check(struct req *r, json_object *ids, char ***names,
 			return 0;
 		}
 		if (!ident_check(value, buf, &w, &sub)) {
-			if (!bad)
-				problem_code(&r->prob, PC_INVALID_DOMAIN,
-				    "%.200s", sub.detail +
-				    strlen("INVALID_DOMAIN: "));
+			/* the code's message in the user's language; the
+			 * subproblem says precisely what is wrong */
+			if (!bad) {
+				problem_catalogue(&r->prob, PC_INVALID_DOMAIN,
+				    r->lang, value);
+				json_object_put(r->prob.subproblems);
+				r->prob.subproblems = NULL;
+			}
 			problem_sub(&r->prob, PT_REJECTED_IDENTIFIER, value,
 			    sub.detail);
 			bad = 1;
@@ -150,15 +153,13 @@ identifiers_check(struct req *r, json_object *ids, char ***names,
 
 /* Applies the CA's policy (statuses, domain list, profile, credit) to the
  * names; returns 1 if allowed, else 0 with the problem of the first
- * refusal and a subproblem per identifier at fault. Refusals are
- * audited. */
+ * refusal and a subproblem per identifier at fault. */
 static int
 policy_check(struct req *r, char *const *names, size_t n,
     const char *profile)
 {
 	struct policy_problem *pp = NULL;
 	struct problem sub;
-	json_object *detail;
 	int np, i;
 
 	np = store_order_policy(r->db, r->acct.acme_account_id, names, n,
@@ -188,30 +189,20 @@ policy_check(struct req *r, char *const *names, size_t n,
 		problem_sub(&r->prob, sub.type, pp[i].identifier, sub.detail);
 		problem_clear(&sub);
 	}
-	if (np > 0) {
-		detail = json_object_new_object();
-		json_object_object_add(detail, "account",
-		    json_object_new_int64(r->acct.id));
-		json_object_object_add(detail, "code", json_object_new_string(
-		    pcode_name(r->prob.code) != NULL ?
-		    pcode_name(r->prob.code) : pp[0].code));
-		json_object_object_add(detail, "detail",
-		    json_object_new_string(r->prob.detail));
-		(void)store_audit(r->db, "acme-fcgi", "refuse", "order", NULL,
-		    json_compact(detail));
-		json_object_put(detail);
-	}
 	policy_free(pp, (size_t)(np > 0 ? np : 0));
 	return np == 0;
 }
 
 /* Checks the "replaces" CertID of newOrder (RFC 9773): a certificate of
- * this account. Returns 1 with *cert_id (owned), or 0 with prob. */
+ * this account sharing a name with the order. Returns 1 with *cert_id
+ * (owned), or 0 with prob. */
 static int
-replaces_check(struct req *r, const char *certid, const char **cert_id)
+replaces_check(struct req *r, const char *certid, char *const *names,
+    size_t n, const char **cert_id)
 {
 	struct cert_row c;
-	int rc = 0;
+	size_t i, j;
+	int rc = 0, common = 0;
 
 	if (certid == NULL) {
 		problem_set(&r->prob, PT_MALFORMED,
@@ -223,6 +214,14 @@ replaces_check(struct req *r, const char *certid, const char **cert_id)
 	if (c.account_id != r->acct.id) {
 		problem_set(&r->prob, PT_MALFORMED, "\"replaces\" names a "
 		    "certificate of another account");
+		goto out;
+	}
+	for (i = 0; i < n && !common; i++)
+		for (j = 0; j < c.nnames && !common; j++)
+			common = strcmp(names[i], c.names[j]) == 0;
+	if (!common) {
+		problem_set(&r->prob, PT_MALFORMED, "the order has no name in "
+		    "common with the certificate it replaces");
 		goto out;
 	}
 	*cert_id = xstrdup(c.id);
@@ -261,13 +260,14 @@ h_new_order(struct req *r)
 		    "\"profile\" must be a string");
 		goto out;
 	}
-	if (json_object_object_get_ex(r->payload, "replaces", &pv) &&
-	    !replaces_check(r, json_get_str(r->payload, "replaces"),
-	    &on.replaces))
-		goto out;
 	ids = json_get_typed(r->payload, "identifiers", json_type_array);
-	if (!identifiers_check(r, ids, &names, &wild, &n) ||
-	    !policy_check(r, names, n, profile))
+	if (!identifiers_check(r, ids, &names, &wild, &n))
+		goto out;
+	if (json_object_object_get_ex(r->payload, "replaces", &pv) &&
+	    !replaces_check(r, json_get_str(r->payload, "replaces"), names,
+	    n, &on.replaces))
+		goto out;
+	if (!policy_check(r, names, n, profile))
 		goto out;
 	canon = json_object_new_array();
 	on.authz_ids = xcalloc(n, sizeof(char *));

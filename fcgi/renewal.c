@@ -50,8 +50,7 @@ cert_by_certid(struct req *r, const char *certid, struct cert_row *c)
 	}
 	if (found == 0 || !cert_info_parse(c->der, c->der_len, &ci) ||
 	    ci.aki_len != aki_len || memcmp(ci.aki, aki, aki_len) != 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "no certificate of this CA has this CertID");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
 	rc = 1;

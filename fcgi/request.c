@@ -40,6 +40,10 @@ const struct route_def routes[R__MAX] = {
 	[R_CERT] = { "/acme/cert/", NULL, 1, 1, AUTH_KID, h_cert },
 	[R_RENEWAL_INFO] = { "/acme/renewal-info/", NULL, 2, 0, AUTH_NONE,
 	    h_renewal_info },
+	[R_OCSP] = { "/acme/ocsp/", NULL, 3, 0, AUTH_NONE, h_ocsp_get, 1 },
+	[R_OCSP_POST] = { "/acme/ocsp", NULL, 0, 1, AUTH_NONE, h_ocsp_post,
+	    1 },
+	[R_CRL] = { "/acme/crl", NULL, 0, 0, AUTH_NONE, h_crl, 1 },
 };
 
 static volatile sig_atomic_t child_stop;
@@ -83,9 +87,11 @@ req_catalogue(struct req *r, enum pcode code, const char *ident)
 int
 owner_check(struct req *r, long account_id, const char *what)
 {
+	(void)what;
 	if (account_id == r->acct.id)
 		return 1;
-	problem_set(&r->prob, PT_NOT_FOUND, "no such %s", what);
+	/* another account's object is not revealed: not found */
+	req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 	return 0;
 }
 
@@ -121,8 +127,10 @@ route_match(const char *path, char **id)
 		plen = strlen(d->prefix);
 		if (strncmp(path, d->prefix, plen) != 0)
 			continue;
-		n = id_span(path + plen, d->has_id == 2);
-		if (n == 0 || n > (d->has_id == 2 ? 128 : 64))
+		n = d->has_id == 3 ? strlen(path + plen) :
+		    id_span(path + plen, d->has_id == 2);
+		if (n == 0 || n > (d->has_id == 3 ? 4096 :
+		    d->has_id == 2 ? 128 : 64))
 			continue;
 		rest = path + plen + n;
 		if ((d->suffix == NULL && *rest == '\0') ||
@@ -189,7 +197,8 @@ dispatch(struct req *r)
 		return 0;
 	}
 	d = &routes[r->route];
-	r->url = xasprintf("%s%s", cfg_str(CFG_BASE_URL), r->path);
+	/* the URL the client signed: path and query as requested */
+	r->url = xasprintf("%s%s", cfg_str(CFG_BASE_URL), uri);
 	if (!d->post) {
 		if (strcmp(r->method, "GET") != 0 &&
 		    strcmp(r->method, "HEAD") != 0) {
@@ -204,6 +213,8 @@ dispatch(struct req *r)
 		    "use POST (or POST-as-GET) on this resource");
 		return 0;
 	}
+	if (d->plain)	/* the handler checks the body's type */
+		return read_body(r) && d->handler(r);
 	ct = FCGX_GetParam("CONTENT_TYPE", r->fcgi->envp);
 	if (ct == NULL || strcmp(ct, "application/jose+json") != 0) {
 		problem_set(&r->prob, PT_UNSUPPORTED_MEDIA,
@@ -282,7 +293,7 @@ respond(struct req *r, int ok)
 			blen = strlen(body);
 		} else if (r->raw != NULL) {
 			body = r->raw;
-			blen = strlen(body);
+			blen = r->rawlen > 0 ? r->rawlen : strlen(body);
 			ctype = r->ctype;
 		}
 		msg_info("%s %s -> %d", r->method, r->path, status);
@@ -291,13 +302,15 @@ respond(struct req *r, int ok)
 	if (body != NULL)
 		hdr(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 		    ctype, blen);
-	nonce = nonce_new(&r->child->nonce);
-	if (nonce != NULL)
-		hdr(out, "Replay-Nonce: %s\r\n", nonce);
-	free(nonce);
-	dir = url_for(R_DIRECTORY, NULL);
-	hdr(out, "Link: <%s>;rel=\"index\"\r\n", dir);
-	free(dir);
+	if (!ok || r->route >= R__MAX || !routes[r->route].plain) {
+		nonce = nonce_new(&r->child->nonce);
+		if (nonce != NULL)
+			hdr(out, "Replay-Nonce: %s\r\n", nonce);
+		free(nonce);
+		dir = url_for(R_DIRECTORY, NULL);
+		hdr(out, "Link: <%s>;rel=\"index\"\r\n", dir);
+		free(dir);
+	}
 	if (r->link_up != NULL)
 		hdr(out, "Link: <%s>;rel=\"up\"\r\n", r->link_up);
 	if (r->link_next != NULL)
@@ -311,7 +324,8 @@ respond(struct req *r, int ok)
 	if (!ok && r->prob.status == 405)
 		hdr(out, "Allow: %s\r\n", r->route < R__MAX &&
 		    routes[r->route].post ? "POST" : "GET, HEAD");
-	hdr(out, "Cache-Control: no-store\r\n\r\n");
+	hdr(out, "Cache-Control: %s\r\n\r\n", ok && r->cache_control != NULL ?
+	    r->cache_control : "no-store");
 	if (body != NULL && strcmp(r->method != NULL ? r->method : "",
 	    "HEAD") != 0)
 		FCGX_PutStr(body, (int)blen, out);
@@ -332,10 +346,49 @@ req_free(struct req *r)
 	json_object_put(r->payload);
 	json_object_put(r->resp);
 	free(r->raw);
+	free(r->cache_control);
 	free(r->location);
 	free(r->link_up);
 	free(r->link_next);
 	problem_clear(&r->prob);
+}
+
+/* Records a refusal from the CA's catalogue in audit_log: what was asked
+ * (the object type of the route), by which account, the code and detail. */
+static void
+audit_refusal(struct req *r)
+{
+	static const char *const types[R__MAX] = {
+		[R_NEW_ACCOUNT] = "account",
+		[R_ACCOUNT] = "account",
+		[R_NEW_ORDER] = "order",
+		[R_ORDER] = "order",
+		[R_FINALIZE] = "order",
+		[R_AUTHZ] = "authorization",
+		[R_CHALLENGE] = "challenge",
+		[R_CERT] = "certificate",
+		[R_REVOKE_CERT] = "certificate",
+		[R_RENEWAL_INFO] = "certificate",
+	};
+	json_object *d = json_object_new_object();
+	const char *type = r->route < R__MAX && types[r->route] != NULL ?
+	    types[r->route] : "request";
+
+	if (r->acct.id != 0) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%ld", r->acct.id);
+		json_object_object_add(d, "account", json_object_new_string(buf));
+	}
+	json_object_object_add(d, "code",
+	    json_object_new_string(pcode_name(r->prob.code)));
+	json_object_object_add(d, "detail",
+	    json_object_new_string(r->prob.detail));
+	json_object_object_add(d, "url", json_object_new_string(r->url != NULL ?
+	    r->url : ""));
+	(void)store_audit(r->db, "acme-fcgi", "refuse", type, r->id,
+	    json_compact(d));
+	json_object_put(d);
 }
 
 static void
@@ -367,6 +420,8 @@ handle(struct child *c, FCGX_Request *fr)
 			(void)nonce_load(r.db, &c->nonce);
 		ok = dispatch(&r);
 		db_rollback(r.db);
+		if (!ok && r.prob.code != PC_NONE)
+			audit_refusal(&r);
 	}
 	respond(&r, ok);
 	req_free(&r);

@@ -68,8 +68,7 @@ h_revoke_cert(struct req *r)
 	}
 	if (done == 0 || c.der_len != der_len ||
 	    memcmp(c.der, der, der_len) != 0) {
-		problem_code(&r->prob, PC_ACME_REQUEST_NOT_FOUND,
-		    "this CA did not issue this certificate");
+		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
 	if (r->jws.kid != NULL) {

@@ -106,6 +106,12 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	i integer;
 BEGIN
+	-- an expired order no longer holds the certificate it replaced
+	IF p_replaces IS NOT NULL THEN
+		UPDATE orders SET status = 'invalid', updated_at = now()
+		    WHERE replaces = p_replaces AND status IN ('pending', 'ready')
+		    AND expires_at <= now();
+	END IF;
 	INSERT INTO orders (id, account_id, identifiers, names, expires_at,
 	    replaces)
 	    VALUES (p_id, p_account, p_identifiers, p_names, p_expires,

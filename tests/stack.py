@@ -470,10 +470,13 @@ class Stack:
             "order_lifetime = 3600",
             "orders_page_size = 3",
             "documents_url = https://ca.test/documents",
-            "ocsp_url = http://127.0.0.1:%d/ocsp" % p["https"],
             "ca_issuers_url = http://127.0.0.1:%d/ca/intermediate.der"
             % p["https"],
-            "crl_url = http://127.0.0.1:%d/ca/intermediate.crl" % p["https"],
+            # --- revocation status (test_revocation_status.py): begin ---
+            # served by acme-fcgi through nginx (the stack has TLS only)
+            "ocsp_url = %s/acme/ocsp" % base,
+            "crl_url = %s/acme/crl" % base,
+            # --- revocation status: end ---
         ]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -762,14 +765,18 @@ http {
             self.fail("acme-worker", "exited right after starting")
 
     # --- worker restart (tests/integration/test_catalogue.py): begin ---
-    def restart_worker(self, env=None):
-        """Stop acme-worker and start it again, with the variables of env
-        added to the environment (e.g. {"ACME_WORKER_FAULT": "ca"} for the
-        worker's fault injection); env None: the normal worker."""
+    def stop_worker(self):
+        """Stop acme-worker (if it runs); restart_worker() starts it."""
         p = self.procs.get("acme-worker") or \
             self.recorded().get("acme-worker")
         if p is not None:
             self._stop_one(p, signal.SIGTERM, 10)
+
+    def restart_worker(self, env=None):
+        """Stop acme-worker and start it again, with the variables of env
+        added to the environment (e.g. {"ACME_WORKER_FAULT": "ca"} for the
+        worker's fault injection); env None: the normal worker."""
+        self.stop_worker()
         full = None
         if env:
             full = dict(os.environ)

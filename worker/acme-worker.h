@@ -27,5 +27,10 @@ int	 worker_caa(struct worker *, const char *name, int wildcard,
  * none, -1 on a database error. */
 int	 job_challenge(struct worker *);
 int	 job_issue(struct worker *);
+/* revocation.c: OCSP responses due, and the CRL when due. */
+int	 job_ocsp(struct worker *);
+int	 job_crl(struct worker *);
+/* Frees revocation.c's OCSP signer (at exit). */
+void	 revocation_free(void);
 
 #endif

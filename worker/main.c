@@ -55,7 +55,7 @@ wait_work(struct worker *w)
 static int
 run_jobs(struct worker *w)
 {
-	int a, b;
+	int a, b, c, d;
 
 	do {
 		if (stop)
@@ -64,9 +64,12 @@ run_jobs(struct worker *w)
 		if (stop)
 			return 1;
 		b = job_issue(w);
-		if (a < 0 || b < 0)
+		/* revocation status (revocation.c) */
+		c = stop ? 0 : job_ocsp(w);
+		d = stop ? 0 : job_crl(w);
+		if (a < 0 || b < 0 || c < 0 || d < 0)
 			return 0;
-	} while (a > 0 || b > 0);
+	} while (a > 0 || b > 0 || c > 0 || d > 0);
 	return 1;
 }
 
@@ -147,6 +150,7 @@ main(int argc, char *argv[])
 	}
 	msg_info("worker stopping");
 	db_close(&w.db);
+	revocation_free();
 	if (w.ca_loaded)
 		ca_free(&w.ca);
 	config_free();

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "acme-worker.h"
 #include "config.h"
@@ -193,7 +195,7 @@ int
 job_ocsp(struct worker *w)
 {
 	struct ocsp_job *jobs = NULL;
-	size_t n = 0, i, signed_ = 0;
+	size_t n = 0, i, nsigned = 0;
 	time_t now;
 	int r, rc = -1;
 
@@ -211,13 +213,13 @@ job_ocsp(struct worker *w)
 	for (i = 0; i < n; i++) {
 		if ((r = ocsp_publish(w, &jobs[i], now)) < 0)
 			goto out;
-		signed_ += (size_t)r;
+		nsigned += (size_t)r;
 	}
 	if (!db_commit(&w->db))
 		goto out;
 	if (n > 0)
-		msg_info("OCSP: signed %zu response%s (%zu put off)", signed_,
-		    signed_ == 1 ? "" : "s", n - signed_);
+		msg_info("OCSP: signed %zu response%s (%zu put off)", nsigned,
+		    nsigned == 1 ? "" : "s", n - nsigned);
 	rc = n > 0;
 out:
 	if (rc != 1)

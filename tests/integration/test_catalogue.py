@@ -713,12 +713,12 @@ def test_rgs_exact_names(stack):
     r = new_order(c, [listed])
     assert r.status_code == 201, r.text
     sub = "api." + listed
-    refused_order_after = len(orders_list(c))
+    n_orders = len(orders_list(c))
     r = new_order(c, [sub])
     assert_catalogue(r, "DOMAIN_NOT_FOUND", ident=sub)
     r = new_order(c, [t.domain])
     assert_catalogue(r, "DOMAIN_NOT_FOUND", ident=t.domain)
-    assert len(orders_list(c)) == refused_order_after
+    assert len(orders_list(c)) == n_orders, "a refused order left a row"
 
 
 def test_ov_covers_subdomains(stack):
@@ -761,6 +761,51 @@ def test_finalize_rechecks_credit(stack):
     ledger = t.ledger()
     assert ledger["balance"] == 0 and ledger["ledger_sum"] == 0, ledger
     assert len(debits(ledger)) == 1, ledger
+
+
+@pytest.mark.parametrize("code,change", [
+    ("OUT_OF_CREDIT", lambda stack, t, kid: ctl(
+        stack, "credit", "add", "--org", t.org, "--amount", -10)),
+    ("SUSPENDED_ACCOUNT", lambda stack, t, kid: ctl(
+        stack, "acme-account", "suspend", kid)),
+    ("ORGANIZATION_IS_NOT_VALID", lambda stack, t, kid: ctl(
+        stack, "organization", "suspend", t.org)),
+], ids=["credit-gone", "acme-suspended", "org-suspended"])
+def test_worker_rechecks_policy(stack, code, change):
+    """The state changes after finalize, before the worker signs (the
+    worker is stopped meanwhile, so this is not a race): the worker checks
+    everything again and the order ends invalid with the code, no debit."""
+    t = Tenant(stack, "recheck")
+    c, kid = t.bound_client()
+    name = t.name()
+    order, url = ready_order(stack, c, [name])
+    csr, _ = make_csr([name])
+    try:
+        stack.stop_worker()
+        r = c.finalize(order, csr)
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "processing", r.text
+        change(stack, t, kid)
+        before = t.ledger()
+    finally:
+        stack.restart_worker()
+    # read through psql: an unusable account cannot read its orders
+    deadline = time.monotonic() + 30
+    while True:
+        final = stack.psql("SELECT status || ' ' || coalesce(error::text, "
+                           "'') FROM orders WHERE id = %s"
+                           % sql_quote(url.rsplit("/", 1)[1])).strip()
+        if not final.startswith("processing") or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    status, _, error = final.partition(" ")
+    assert status == "invalid", final
+    assert_order_error({"status": status, "error": json.loads(error)}, code)
+    after = t.ledger()
+    assert after["entries"] == before["entries"], after
+    assert after["balance"] == after["ledger_sum"]
+    assert ctl(stack, "certificate", "list", "--org", t.org) == []
 
 
 def test_parallel_finalize_one_credit(stack):

@@ -360,15 +360,15 @@ def test_revoke_bad_reasons(stack, issued):
     6 certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10
     aACompromise are not a subscriber's; 7 is unassigned)."""
     c = issued.client
-    for reason in (2, 7, 6, 8, 9, 10, 11, -1, "1", 1.0, None):
-        if reason is None:
-            payload = {"certificate": acmeclient.b64u(issued.der),
-                       "reason": None}
-            r = c.post(c.directory["revokeCert"], payload)
-        else:
-            r = c.revoke(issued.der, reason=reason)
+    for reason in (2, 7, 6, 8, 9, 10, 11, -1, 2 ** 40):
+        r = c.revoke(issued.der, reason=reason)
         doc = assert_problem(r, "badRevocationReason", 400)
-        assert "reason" in doc["detail"], doc
+        assert "reason" in doc["detail"], (reason, doc)
+    # not an integer: refused too (either type is sane)
+    for reason in ("1", 1.5, None, [1]):
+        r = c.post(c.directory["revokeCert"], {
+            "certificate": acmeclient.b64u(issued.der), "reason": reason})
+        assert_problem(r, ("badRevocationReason", "malformed"), 400)
     # with the certificate's key too
     r = client(stack).revoke(issued.der, reason=2, key=issued.key)
     assert_problem(r, "badRevocationReason", 400)
