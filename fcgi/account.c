@@ -132,18 +132,19 @@ eab_check(struct req *r, json_object *eab, struct eab *cred, char **kid)
 		    inner.kid);
 		goto out;
 	}
+	if (!b64u_decode(cred->hmac_key, &hmac, &hmaclen) ||
+	    !jws_verify_hmac(&inner, hmac, hmaclen, &r->prob)) {
+		problem_set(&r->prob, PT_UNAUTHORIZED, "the external account "
+		    "binding signature is invalid");
+		goto out;
+	}
+	/* The credential's state is told only to its holder. */
 	if (cred->key_expired) {
 		req_catalogue(r, PC_EXPIRED_ACCOUNT, NULL);
 		goto out;
 	}
 	if (cred->problem != NULL) {
 		req_catalogue(r, pcode_lookup(cred->problem), NULL);
-		goto out;
-	}
-	if (!b64u_decode(cred->hmac_key, &hmac, &hmaclen) ||
-	    !jws_verify_hmac(&inner, hmac, hmaclen, &r->prob)) {
-		problem_set(&r->prob, PT_UNAUTHORIZED, "the external account "
-		    "binding signature is invalid");
 		goto out;
 	}
 	*kid = xstrdup(inner.kid);

@@ -74,7 +74,7 @@ def issue(stack, mint_eab, names, workdir):
     assert order["status"] == "valid", order
     r = c.post_as_get(order["certificate"])
     assert r.status_code == 200, r.text
-    leaf = x509.load_pem_x509_certificates(r.content)[0]
+    leaf = x509.load_pem_x509_certificate(r.content)
     path = os.path.join(workdir, "cert.pem")
     with open(path, "wb") as f:
         f.write(leaf.public_bytes(serialization.Encoding.PEM))
@@ -301,9 +301,14 @@ def test_unknown_serial_unauthorized(stack, workdir):
     out = openssl_ocsp(stack, "-serial", "0x1234567890abcdef")
     assert "unauthorized (6)" in out, out
     # the same through GET
-    b = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-        b"\x01" * 20, b"\x02" * 20, 0x1234, hashes.SHA1())
-    der = b.build().public_bytes(serialization.Encoding.DER)
+    req = os.path.join(workdir, "unknown.req")
+    r = subprocess.run([OPENSSL, "ocsp", "-issuer", intermediate_pem(stack),
+                        "-serial", "0x1234567890abcdef", "-no_nonce",
+                        "-reqout", req], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(req, "rb") as f:
+        der = f.read()
     resp = parse_ocsp(get_ocsp(stack, der))
     assert resp.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
     assert "max-age" not in get_ocsp(stack, der).headers.get(
