@@ -52,9 +52,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    "empty)" },
 	[CFG_CRL_URL] = { "crl_url", CFG_T_STR, "", 0, 0,
 	    "CRL distribution point URL (omitted if empty)" },
-	[CFG_OCSP_VALIDITY] = { "ocsp_validity", CFG_T_INT, "345600", 3600,
+	[CFG_OCSP_VALIDITY] = { "ocsp_validity", CFG_T_INT, "345600", 28800,
 	    864000, "seconds from thisUpdate to nextUpdate of the OCSP "
-	    "responses the worker signs; a new one is signed half-way" },
+	    "responses the worker signs (8 hours to 10 days, as the Baseline "
+	    "Requirements want); a new one is signed half-way" },
 	[CFG_CRL_VALIDITY] = { "crl_validity", CFG_T_INT, "604800", 3600,
 	    864000, "seconds from thisUpdate to nextUpdate of the CRLs the "
 	    "worker signs; a new one is signed half-way, or at once after a "

@@ -4,6 +4,8 @@
  * delegated OCSP signer and CRLs with the intermediate's key (for
  * acme-worker, which alone reads those keys).
  */
+#include <sys/stat.h>
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,7 @@ ocsp_signer_load(struct ocsp_signer *s, const char *dir, X509 *issuer)
 {
 	char *cpath = NULL, *kpath = NULL;
 	BIO *b = NULL;
+	struct stat st;
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -271,6 +274,9 @@ ocsp_signer_load(struct ocsp_signer *s, const char *dir, X509 *issuer)
 		msg_warn("%s: no OCSP signer key", kpath);
 		goto out;
 	}
+	if (stat(kpath, &st) == 0 && (st.st_mode & 077) != 0)
+		msg_warn("%s: readable by group or others (mode %04o)",
+		    kpath, (unsigned int)(st.st_mode & 07777));
 	if (X509_check_private_key(s->cert, s->key) != 1) {
 		ossl_log_errors("X509_check_private_key");
 		msg_warn("%s does not match %s", kpath, cpath);

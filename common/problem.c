@@ -313,6 +313,14 @@ problem_sub(struct problem *p, enum ptype t, const char *ident,
 }
 
 void
+problem_append(struct problem *p, const char *text)
+{
+	size_t n = strlen(p->detail);
+
+	snprintf(p->detail + n, sizeof(p->detail) - n, "%s", text);
+}
+
+void
 problem_clear(struct problem *p)
 {
 	json_object_put(p->subproblems);

@@ -112,6 +112,9 @@ void	 problem_catalogue(struct problem *, enum pcode, enum lang,
 int	 pcode_user_action(enum pcode);
 /* Returns the preferred language of an Accept-Language header (NULL: en). */
 enum lang lang_from_accept(const char *);
+/* Appends text to the detail (precise context after a catalogue
+ * message). */
+void	 problem_append(struct problem *, const char *);
 /* Adds a subproblem about a dns identifier. */
 void	 problem_sub(struct problem *, enum ptype, const char *ident,
 	    const char *detail);

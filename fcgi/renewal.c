@@ -51,6 +51,8 @@ cert_by_certid(struct req *r, const char *certid, struct cert_row *c)
 	if (found == 0 || !cert_info_parse(c->der, c->der_len, &ci) ||
 	    ci.aki_len != aki_len || memcmp(ci.aki, aki, aki_len) != 0) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
+		problem_append(&r->prob, " (no certificate of this CA has this "
+		    "CertID)");
 		goto out;
 	}
 	rc = 1;

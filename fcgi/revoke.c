@@ -69,6 +69,8 @@ h_revoke_cert(struct req *r)
 	if (done == 0 || c.der_len != der_len ||
 	    memcmp(c.der, der, der_len) != 0) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
+		problem_append(&r->prob, " (this CA did not issue this "
+		    "certificate)");
 		goto out;
 	}
 	if (r->jws.kid != NULL) {

@@ -144,7 +144,8 @@ $$;
 -- What acme-fcgi answers to a CertID: 'ok' with the stored response
 -- (and the seconds left until its nextUpdate), 'later' when the
 -- certificate is ours but has no current response yet, no row when the
--- issuer or the serial is not ours.
+-- issuer or the serial is not ours (or the certificate expired and its
+-- last response too).
 CREATE FUNCTION ocsp_response_lookup(p_name_hash bytea, p_key_hash bytea,
     p_serial text)
 RETURNS TABLE (answer text, der bytea, max_age bigint)
@@ -156,8 +157,10 @@ LANGUAGE sql STABLE AS $$
 	    greatest(0, floor(extract(epoch FROM r.next_update - now())))::bigint
 	    FROM ocsp_issuer i JOIN ocsp_response r
 		ON r.issuer_id = i.id OR r.issuer_id IS NULL
+	    JOIN certificate c ON c.serial = r.serial
 	    WHERE i.name_hash = p_name_hash AND i.key_hash = p_key_hash
 	    AND r.serial = p_serial
+	    AND (r.next_update > now() OR c.not_after > now())
 $$;
 
 -- Returns true when a new CRL is due: none yet, a revocation changed
@@ -203,7 +206,7 @@ CREATE VIEW revocation_publication AS
 	    r.refresh_at IS NOT NULL AND r.refresh_at <= now() AS ocsp_due,
 	    c.revoked_at IS NOT NULL AND c.not_after > now() AND
 		NOT EXISTS (SELECT 1 FROM crl l WHERE l.this_update >=
-		c.revoked_at) AS crl_pending
+		date_trunc('second', c.revoked_at)) AS crl_pending
 	FROM certificate c LEFT JOIN ocsp_response r USING (serial);
 COMMENT ON VIEW revocation_publication IS
     'Per certificate: revocation, OCSP response status and dates, whether '

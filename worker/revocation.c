@@ -224,6 +224,10 @@ job_ocsp(struct worker *w)
 out:
 	if (rc != 1)
 		db_rollback(&w->db);
+	/* the issuer row is gone (a database restored or re-created):
+	 * register it again */
+	if (rc < 0 && db_failed_with(&w->db, "23503"))
+		rv.issuer_id = 0;
 	ocsp_jobs_free(jobs, n);
 	return rc;
 }
