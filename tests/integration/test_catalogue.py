@@ -27,12 +27,11 @@ the stack's database, and the test says so:
     PENDING_EXTERNAL_ACCOUNT comes first (acme_account_problem()).
 Reading audit_log also goes through psql (acmectl has no command for it).
 
-Not tested, on purpose: ACME_ORDER_NOT_READ and ACME_OTHER_ERROR. Both are
-answered only when a query to PostgreSQL fails (store_order_get() or another
-store_* call returning -1). Triggering that means breaking the database
-under the shared stack (stopping PostgreSQL, revoking privileges, dropping
-or locking tables, adding failing triggers), which would break every other
-test running against the same stack; faking the answer would prove nothing.
+ACME_ORDER_NOT_READ and ACME_OTHER_ERROR are answered only when a query to
+PostgreSQL fails (store_order_get() or another store_* call returning -1).
+Their tests make a real query fail by renaming a column the query reads (a
+schema drift, as a botched migration would cause), and rename it back in a
+finally: the suite runs its tests one at a time, so no other test sees it.
 INVALID_DNSCAA has its own suite (test_caa.py).
 """
 
@@ -1069,3 +1068,30 @@ def test_certbot_shows_the_code(stack, workdir):
     # the account was registered (the EAB binding itself was fine)
     show = ctl(stack, "acme-account", "show", kid)
     assert show["key_unused"] is False, show
+
+
+# ------------------------------------------------- database failures
+
+
+@pytest.mark.parametrize("code,table,column,what", [
+    ("ACME_ORDER_NOT_READ", "orders", "identifiers", "order"),
+    ("ACME_OTHER_ERROR", "challenge", "token", "challenge"),
+])
+def test_database_failure(stack, code, table, column, what):
+    t = Tenant(stack, "dbf")
+    c, _ = t.bound_client()
+    r = new_order(c, [t.name()])
+    assert r.status_code == 201, r.text
+    order_url = r.headers["Location"]
+    authz = c.post_as_get(r.json()["authorizations"][0]).json()
+    url = order_url if what == "order" else authz["challenges"][0]["url"]
+    stack.psql("ALTER TABLE %s RENAME COLUMN %s TO %s_moved" %
+               (table, column, column))
+    try:
+        r = c.post_as_get(url)
+    finally:
+        stack.psql("ALTER TABLE %s RENAME COLUMN %s_moved TO %s" %
+                   (table, column, column))
+    assert_catalogue(r, code)
+    # and the service is fine again
+    assert c.post_as_get(url).status_code == 200
