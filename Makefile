@@ -82,6 +82,26 @@ sanitize:
 deps:
 	sh .ci/deps.sh
 
+# Performance: the service side by side with Debian's Pebble (README,
+# "Performance"). Not part of check. BENCH_SECONDS, BENCH_LEVELS,
+# BENCH_CHILDREN and BENCH_WORKERS tune it.
+BENCH_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE
+
+bench:
+	sh .ci/deps.sh
+	sh tests/bench/deps.sh
+	$(MAKE) all $(BUILD)/bench/acmebench $(BUILD)/bench/nullfcgi
+	/usr/bin/python3 tests/bench/bench.py --build $(BUILD)
+
+$(BUILD)/bench/acmebench: tests/bench/acmebench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags libcurl json-c openssl) \
+	    -o $@ $< $(shell pkg-config --libs libcurl json-c openssl) -lpthread
+
+$(BUILD)/bench/nullfcgi: tests/bench/nullfcgi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lfcgi
+
 run:
 	sh .ci/deps.sh
 	$(MAKE) all
@@ -97,8 +117,20 @@ install: $(PROGS)
 	install -m 0644 nginx/acme-locations.conf nginx/acme-site.conf \
 	    $(DESTDIR)$(DATADIR)/
 	install -m 0644 acme.conf.sample $(DESTDIR)$(DATADIR)/acme.conf.sample
+	# e-mail templates (templates_dir); an operator's edits are kept
+	for l in en fr; do \
+		install -d $(DESTDIR)$(DATADIR)/templates/$$l; \
+		for f in worker/templates/$$l/*.txt; do \
+			t=$(DESTDIR)$(DATADIR)/templates/$$l/$${f##*/}; \
+			if [ -e "$$t" ] && ! cmp -s "$$f" "$$t"; then \
+				install -m 0644 "$$f" "$$t.dist"; \
+			else \
+				install -m 0644 "$$f" "$$t"; \
+			fi; \
+		done; \
+	done
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all check unit sanitize deps run stop install clean
+.PHONY: all check unit sanitize deps bench run stop install clean

@@ -188,6 +188,17 @@ static const struct arg eab_create_args[] = {
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
+/* --- e-mail notifications (admin/notify.c): begin --- */
+static const struct arg outbox_list_args[] = {
+	{ ARG_FLAG, "--pending", 0, ARGF_EXCL, NULL },
+	{ ARG_FLAG, "--sent", 1, ARGF_EXCL, NULL },
+	{ ARG_FLAG, "--failed", 2, ARGF_EXCL, NULL },
+	{ ARG_TEXT, "--kind", 3, 0, NULL },
+	{ ARG_INT, "--limit", 4, 0, "100" },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+/* --- e-mail notifications: end --- */
+
 const struct command commands[] = {
 	{ "db", "migrate", cmd_db_migrate, OP__MAX, no_args, VIEW_NONE, "" },
 	{ "ca", "init", cmd_ca_init, OP__MAX, ca_init_args, VIEW_NONE,
@@ -271,6 +282,18 @@ const struct command commands[] = {
 	{ "eab", "create", cmd_op, OP_EAB_CREATE, eab_create_args,
 	    VIEW_CREDENTIAL, "[--org NAME] [--country CC] [--locality L] "
 	    "[--state S] [--domain NAME ...] [--credit N] [--profile P]" },
+
+	/* --- e-mail notifications (admin/notify.c): begin --- */
+	{ "outbox", "list", cmd_op, OP_OUTBOX_LIST, outbox_list_args,
+	    VIEW_TABLE, "[--pending | --sent | --failed] [--kind KIND] "
+	    "[--limit N]" },
+	{ "outbox", "show", cmd_op, OP_OUTBOX_SHOW, id_args, VIEW_FIELDS,
+	    "ID" },
+	{ "outbox", "resend", cmd_op, OP_OUTBOX_RESEND, id_args, VIEW_FIELDS,
+	    "ID" },
+	{ "notify", "run-daily", cmd_notify_run_daily, OP__MAX, no_args,
+	    VIEW_NONE, "" },
+	/* --- e-mail notifications: end --- */
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -86,6 +86,9 @@ int	 cmd_ca_ocsp_signer(struct ctl *, const struct command *,
 	    char **vals);
 int	 cmd_config_sample(struct ctl *, const struct command *,
 	    char **vals);
+/* notify.c: notify run-daily. */
+int	 cmd_notify_run_daily(struct ctl *, const struct command *,
+	    char **vals);
 
 /* Returns 1 if verb is one of the command's verbs. */
 int	 command_has_verb(const struct command *, const char *verb);

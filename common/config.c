@@ -19,8 +19,9 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_LISTEN] = { "listen", CFG_T_STR, "", 0, 0,
 	    "acme-fcgi socket: a unix socket path, or host:port, or empty "
 	    "to inherit the listening socket on fd 0" },
-	[CFG_CHILDREN] = { "children", CFG_T_INT, "4", 1, 256,
-	    "number of acme-fcgi children forked by the master" },
+	[CFG_CHILDREN] = { "children", CFG_T_INT, "4", 0, 256,
+	    "number of acme-fcgi children forked by the master; 0: no "
+	    "master, the process serves requests itself (Apache mod_fcgid)" },
 	[CFG_LOG_LEVEL] = { "log_level", CFG_T_STR, "info", 0, 0,
 	    "debug, info, warn or err" },
 	[CFG_TERMS_OF_SERVICE] = { "terms_of_service", CFG_T_STR, "", 0, 0,
@@ -67,6 +68,16 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    "TCP port the worker connects to for http-01" },
 	[CFG_VALIDATION_TIMEOUT] = { "validation_timeout", CFG_T_INT, "10",
 	    1, 120, "seconds allowed for one challenge validation request" },
+	/* --- validation safety (worker/http01.c): begin --- */
+	[CFG_VALIDATION_ALLOW] = { "validation_allow", CFG_T_STR, "", 0, 0,
+	    "address ranges (CIDR, comma-separated, e.g. 127.0.0.0/8,::1) "
+	    "that http-01 may connect to although they are special-purpose "
+	    "(private, loopback, link-local...); empty: none, as in "
+	    "production" },
+	[CFG_HTTP01_HTTPS_PORT] = { "http01_https_port", CFG_T_INT, "443", 1,
+	    65535, "TCP port, besides 443, that an https redirect of http-01 "
+	    "may name (tests only; 443 in production)" },
+	/* --- validation safety: end --- */
 	[CFG_POLL_INTERVAL] = { "poll_interval", CFG_T_INT, "5", 1, 3600,
 	    "seconds between the worker's polls when no NOTIFY arrives" },
 	[CFG_LEASE_SECONDS] = { "lease_seconds", CFG_T_INT, "120", 5, 86400,
@@ -74,6 +85,57 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_RETRY_AFTER] = { "retry_after", CFG_T_INT, "1", 1, 3600,
 	    "Retry-After seconds sent while an order or challenge is being "
 	    "processed" },
+	/* --- e-mail notifications (common/notify.c): begin --- */
+	[CFG_SMTP_HOST] = { "smtp_host", CFG_T_STR, "", 0, 0,
+	    "SMTP server (relay) the workers deliver e-mail to; empty: "
+	    "messages wait in the outbox" },
+	[CFG_SMTP_PORT] = { "smtp_port", CFG_T_INT, "25", 1, 65535,
+	    "TCP port of the SMTP server (25, or 587 for submission)" },
+	[CFG_SMTP_STARTTLS] = { "smtp_starttls", CFG_T_STR, "yes", 0, 0,
+	    "yes: STARTTLS is required and the server's certificate is "
+	    "checked; no: plain SMTP (then no AUTH)" },
+	[CFG_SMTP_CA_FILE] = { "smtp_ca_file", CFG_T_STR, "", 0, 0,
+	    "CA certificates (PEM) trusted for the SMTP server; empty: the "
+	    "system's" },
+	[CFG_SMTP_USER] = { "smtp_user", CFG_T_STR, "", 0, 0,
+	    "user name for SMTP AUTH (PLAIN or LOGIN, over TLS only); "
+	    "empty: no AUTH" },
+	[CFG_SMTP_PASSWORD_FILE] = { "smtp_password_file", CFG_T_STR, "",
+	    0, 0, "file whose first line is the SMTP AUTH password (read "
+	    "at each delivery)" },
+	[CFG_SMTP_FROM] = { "smtp_from", CFG_T_STR, "", 0, 0,
+	    "From of the e-mail, \"address\" or \"Name <address>\"; the "
+	    "address is also the envelope sender" },
+	[CFG_SMTP_TIMEOUT] = { "smtp_timeout", CFG_T_INT, "30", 1, 600,
+	    "seconds allowed for each exchange with the SMTP server" },
+	[CFG_TEMPLATES_DIR] = { "templates_dir", CFG_T_STR,
+	    "/usr/local/share/acme/templates", 0, 0,
+	    "directory of the e-mail templates, LANGUAGE/KIND.txt (make "
+	    "install puts the defaults there)" },
+	[CFG_NOTIFY_HOUR] = { "notify_hour", CFG_T_INT, "6", -1, 23,
+	    "UTC hour from which a worker makes the day's digests (once a "
+	    "day among all workers); -1: workers never do (acmectl notify "
+	    "run-daily does)" },
+	[CFG_DOCUMENT_WARNING_DAYS] = { "document_warning_days", CFG_T_STR,
+	    "30,7,1", 0, 0, "days before a document's expiry when its "
+	    "organization's accounts are warned, comma-separated; empty: "
+	    "never" },
+	[CFG_CERTIFICATE_WARNING_DAYS] = { "certificate_warning_days",
+	    CFG_T_STR, "30,7", 0, 0, "days before a certificate's expiry "
+	    "when its account is warned unless it was renewed, "
+	    "comma-separated; empty: never" },
+	[CFG_MISSING_DOCUMENTS_DAYS] = { "missing_documents_days", CFG_T_INT,
+	    "7", 1, 365, "days between two reminders of the documents an "
+	    "account still needs" },
+	[CFG_NOTIFY_RETRY_MIN] = { "notify_retry_min", CFG_T_INT, "60", 1,
+	    86400, "seconds before the first retry of a message the SMTP "
+	    "server did not take; doubled at each attempt" },
+	[CFG_NOTIFY_RETRY_MAX] = { "notify_retry_max", CFG_T_INT, "21600", 1,
+	    604800, "most seconds between two attempts of a message" },
+	[CFG_NOTIFY_MAX_ATTEMPTS] = { "notify_max_attempts", CFG_T_INT, "20",
+	    1, 1000, "attempts before a message is marked failed (acmectl "
+	    "outbox resend tries it again)" },
+	/* --- e-mail notifications: end --- */
 };
 
 static char *cfg_val[CFG__MAX];
@@ -176,6 +238,24 @@ const char *
 cfg_str(enum cfg_key k)
 {
 	return cfg_val[k] != NULL ? cfg_val[k] : "";
+}
+
+int
+config_reload(const char *path)
+{
+	char *saved[CFG__MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < CFG__MAX; i++)
+		saved[i] = xstrdup(cfg_str((enum cfg_key)i));
+	rc = config_load(path);
+	if (!rc)
+		for (i = 0; i < CFG__MAX; i++)
+			(void)config_set((enum cfg_key)i, saved[i]);
+	for (i = 0; i < CFG__MAX; i++)
+		free(saved[i]);
+	return rc;
 }
 
 long

@@ -28,9 +28,29 @@ enum cfg_key {
 	CFG_DNS_SERVERS,
 	CFG_HTTP01_PORT,
 	CFG_VALIDATION_TIMEOUT,
+	/* validation safety (worker/http01.c) */
+	CFG_VALIDATION_ALLOW,
+	CFG_HTTP01_HTTPS_PORT,
 	CFG_POLL_INTERVAL,
 	CFG_LEASE_SECONDS,
 	CFG_RETRY_AFTER,
+	/* e-mail notifications (common/notify.c, worker/notify.c) */
+	CFG_SMTP_HOST,
+	CFG_SMTP_PORT,
+	CFG_SMTP_STARTTLS,
+	CFG_SMTP_CA_FILE,
+	CFG_SMTP_USER,
+	CFG_SMTP_PASSWORD_FILE,
+	CFG_SMTP_FROM,
+	CFG_SMTP_TIMEOUT,
+	CFG_TEMPLATES_DIR,
+	CFG_NOTIFY_HOUR,
+	CFG_DOCUMENT_WARNING_DAYS,
+	CFG_CERTIFICATE_WARNING_DAYS,
+	CFG_MISSING_DOCUMENTS_DAYS,
+	CFG_NOTIFY_RETRY_MIN,
+	CFG_NOTIFY_RETRY_MAX,
+	CFG_NOTIFY_MAX_ATTEMPTS,
 	CFG__MAX
 };
 
@@ -58,5 +78,8 @@ int	 config_set(enum cfg_key, const char *value);
 const char *cfg_str(enum cfg_key);	/* never NULL, may be "" */
 long	 cfg_int(enum cfg_key);
 void	 config_free(void);
+/* Loads the file again (SIGHUP); on failure (logged) every value is put
+ * back as it was. Returns 1 or 0. */
+int	 config_reload(const char *path);
 
 #endif

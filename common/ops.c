@@ -69,6 +69,13 @@ static const struct op_def op_defs[OP__MAX] = {
 	    "$2)", 1, 1 },
 	[OP_EAB_CREATE] = { "SELECT op_eab_create($1, $2::uuid, $3, $4, $5, "
 	    "$6, $7, $8::jsonb, $9::integer, $10)", 9, 1 },
+	/* --- e-mail notifications: begin --- */
+	[OP_OUTBOX_LIST] = { "SELECT op_outbox_list($1::boolean, $2::boolean, "
+	    "$3::boolean, $4, $5::integer)", 5, 0 },
+	[OP_OUTBOX_SHOW] = { "SELECT op_outbox_show($1::bigint)", 1, 0 },
+	[OP_OUTBOX_RESEND] = { "SELECT op_outbox_resend($1, $2::bigint)", 1,
+	    1 },
+	/* --- e-mail notifications: end --- */
 };
 
 /* The problem type of each kind of refusal the SQL functions return. */

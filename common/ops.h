@@ -41,6 +41,10 @@ enum op {
 	OP_CERTIFICATE_REVOKE,
 	OP_CERTIFICATE_RENEW_NOW,
 	OP_EAB_CREATE,
+	/* e-mail notifications (sql/007_notifications.sql) */
+	OP_OUTBOX_LIST,
+	OP_OUTBOX_SHOW,
+	OP_OUTBOX_RESEND,
 	OP__MAX
 };
 

@@ -36,6 +36,8 @@ enum route {
 	R_OCSP,		/* revocation status: not ACME resources */
 	R_OCSP_POST,
 	R_CRL,
+	R_HEALTH,	/* monitoring (health.c, metrics.c) */
+	R_METRICS,
 	R__MAX
 };
 
@@ -135,6 +137,9 @@ int	 h_renewal_info(struct req *);
 int	 h_ocsp_get(struct req *);
 int	 h_ocsp_post(struct req *);
 int	 h_crl(struct req *);
+/* health.c, metrics.c: monitoring, not ACME (see metrics.h). */
+int	 h_health(struct req *);
+int	 h_metrics(struct req *);
 /* Finds a certificate by an RFC 9773 CertID; 1 found, 0 not (prob set). */
 int	 cert_by_certid(struct req *, const char *certid, struct cert_row *);
 

@@ -4,16 +4,20 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acme-fcgi.h"
 #include "config.h"
 #include "jsonutil.h"
+#include "metrics.h"
 #include "util.h"
 
 const struct route_def routes[R__MAX] = {
@@ -44,17 +48,23 @@ const struct route_def routes[R__MAX] = {
 	[R_OCSP_POST] = { "/acme/ocsp", NULL, 0, 1, AUTH_NONE, h_ocsp_post,
 	    1 },
 	[R_CRL] = { "/acme/crl", NULL, 0, 0, AUTH_NONE, h_crl, 1 },
+	/* monitoring: the web server exposes them only where it wants */
+	[R_HEALTH] = { "/health", NULL, 0, 0, AUTH_NONE, h_health, 1 },
+	[R_METRICS] = { "/metrics", NULL, 0, 0, AUTH_NONE, h_metrics, 1 },
 };
 
-static volatile sig_atomic_t child_stop;
-static volatile sig_atomic_t child_busy;
+/* Seconds a stopping child keeps taking the connections already queued
+ * on the listening socket before it exits. */
+#define CHILD_DRAIN_SECONDS	2
 
+static volatile sig_atomic_t child_stop;
+
+/* SIGTERM and SIGINT are blocked except while the child waits for a
+ * connection (child_wait), so this never interrupts a request. */
 static void
 child_sigterm(int sig)
 {
 	(void)sig;
-	if (!child_busy)
-		_exit(0);
 	child_stop = 1;
 }
 
@@ -264,7 +274,8 @@ reason(int status)
 	}
 }
 
-static void
+/* Writes the response; returns the HTTP status sent. */
+static int
 respond(struct req *r, int ok)
 {
 	FCGX_Stream *out = r->fcgi->out;
@@ -283,8 +294,6 @@ respond(struct req *r, int ok)
 		blen = strlen(body);
 		ctype = "application/problem+json";
 		status = r->prob.status;
-		msg_info("%s %s -> %d %s", r->method != NULL ? r->method : "-",
-		    r->path != NULL ? r->path : "-", status, r->prob.detail);
 	} else {
 		if (r->resp != NULL) {
 			body = json_object_to_json_string_ext(r->resp,
@@ -296,7 +305,6 @@ respond(struct req *r, int ok)
 			blen = r->rawlen > 0 ? r->rawlen : strlen(body);
 			ctype = r->ctype;
 		}
-		msg_info("%s %s -> %d", r->method, r->path, status);
 	}
 	hdr(out, "Status: %d %s\r\n", status, reason(status));
 	if (body != NULL)
@@ -330,6 +338,7 @@ respond(struct req *r, int ok)
 	    "HEAD") != 0)
 		FCGX_PutStr(body, (int)blen, out);
 	json_object_put(pj);
+	return status;
 }
 
 static void
@@ -391,14 +400,80 @@ audit_refusal(struct req *r)
 	json_object_put(d);
 }
 
+/* Writes a log value: printable ASCII as is (and spaces when quoted), a
+ * quote or backslash escaped when quoted, anything else as %XX; "-" for
+ * none. */
+static void
+log_value(char *buf, size_t size, const char *s, int quoted)
+{
+	size_t n = 0;
+	unsigned char ch;
+
+	if (s == NULL || *s == '\0')
+		s = "-";
+	for (; *s != '\0' && n + 4 < size; s++) {
+		ch = (unsigned char)*s;
+		if (quoted && (ch == '"' || ch == '\\')) {
+			buf[n++] = '\\';
+			buf[n++] = (char)ch;
+		} else if ((ch > ' ' && ch < 0x7f && ch != '"') ||
+		    (quoted && ch == ' '))
+			buf[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%%%02X", ch);
+	}
+	buf[n] = '\0';
+}
+
+/* Logs one line per request, key=value, for log processors: request id,
+ * method, path, status, milliseconds, account, and for a refusal its
+ * catalogue code and detail. */
+static void
+log_request(const struct req *r, const char *rid, int status, long ms)
+{
+	char id[96], method[32], path[512], detail[1024], acct[32];
+
+	log_value(id, sizeof(id), rid, 0);
+	log_value(method, sizeof(method), r->method, 0);
+	log_value(path, sizeof(path), r->path != NULL ? r->path :
+	    FCGX_GetParam("REQUEST_URI", r->fcgi->envp), 0);
+	if (r->acct.id > 0)
+		snprintf(acct, sizeof(acct), "%ld", r->acct.id);
+	else
+		snprintf(acct, sizeof(acct), "-");
+	if (r->prob.type == PT_NONE) {
+		msg_info("request rid=%s method=%s path=%s status=%d ms=%ld "
+		    "account=%s", id, method, path, status, ms, acct);
+		return;
+	}
+	log_value(detail, sizeof(detail), r->prob.detail, 1);
+	msg_info("request rid=%s method=%s path=%s status=%d ms=%ld "
+	    "account=%s code=%s detail=\"%s\"", id, method, path, status, ms,
+	    acct, r->prob.code != PC_NONE ? pcode_name(r->prob.code) : "-",
+	    detail);
+}
+
+/* Returns 1 if the request is for the health check, which is answered
+ * even without the database (it reports it). */
+static int
+health_request(FCGX_Request *fr)
+{
+	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+
+	return uri != NULL && strcmp(uri, routes[R_HEALTH].prefix) == 0;
+}
+
 static void
 handle(struct child *c, FCGX_Request *fr)
 {
 	struct req r;
+	struct timespec t0, t1;
 	const char *rid;
 	char *own = NULL;
-	int ok;
+	long usec;
+	int db_up, ok, status;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&r, 0, sizeof(r));
 	r.fcgi = fr;
 	r.child = c;
@@ -411,7 +486,13 @@ handle(struct child *c, FCGX_Request *fr)
 	if (rid == NULL || *rid == '\0')
 		rid = own = random_id();
 	log_set_reqid(rid);
-	if (!db_ensure(r.db)) {
+	/* a child started while the database was down connects now */
+	if (r.db->conn == NULL)
+		(void)db_connect(r.db, cfg_str(CFG_DATABASE));
+	db_up = db_ensure(r.db);
+	if (!db_up && health_request(fr)) {
+		ok = dispatch(&r);	/* reports the database down */
+	} else if (!db_up) {
 		problem_set(&r.prob, PT_SERVER_INTERNAL,
 		    "the database is unavailable");
 		ok = 0;
@@ -423,19 +504,48 @@ handle(struct child *c, FCGX_Request *fr)
 		if (!ok && r.prob.code != PC_NONE)
 			audit_refusal(&r);
 	}
-	respond(&r, ok);
+	status = respond(&r, ok);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usec = (t1.tv_sec - t0.tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	log_request(&r, rid, status, usec / 1000);
+	metrics_request(r.route, status, usec);
 	req_free(&r);
 	log_set_reqid(NULL);
 	free(own);
 }
 
+/* Waits until the listening socket has a connection or SIGTERM arrives
+ * (the only place the child takes signals). */
+static void
+child_wait(int listen_fd, const sigset_t *unblocked)
+{
+	struct pollfd pfd;
+
+	pfd.fd = listen_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (ppoll(&pfd, 1, NULL, unblocked) < 0 && errno != EINTR)
+		msg_warn("child: poll: %s", strerror(errno));
+}
+
+/*
+ * Serves requests until SIGTERM, then stops gracefully: the request in
+ * hand is finished (the signal is blocked outside child_wait), then the
+ * connections already queued on the listening socket are served (for at
+ * most CHILD_DRAIN_SECONDS) before the child exits. The listening socket
+ * is non-blocking, so that a child that loses the race for a connection
+ * to another goes back to waiting instead of blocking in accept().
+ */
 void
 child_main(int listen_fd)
 {
 	struct child c;
 	FCGX_Request fr;
 	struct sigaction sa;
-	sigset_t mask;
+	sigset_t block, unblocked;
+	time_t drain_end = 0;
+	int fl, rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = child_sigterm;
@@ -444,30 +554,46 @@ child_main(int listen_fd)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* the master reloads */
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&mask);
-	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&unblocked);
 
+	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		msg_fatal("child: listening socket: %s", strerror(errno));
 	memset(&c, 0, sizeof(c));
 	c.nonce.lifetime = cfg_int(CFG_NONCE_LIFETIME);
 	if (!db_connect(&c.db, cfg_str(CFG_DATABASE)))
-		msg_fatal("child: cannot connect to the database");
-	if (!nonce_load(&c.db, &c.nonce))
+		msg_warn("child: no database yet: requests will retry");
+	else if (!nonce_load(&c.db, &c.nonce))
 		msg_warn("child: no nonce key yet");
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
 		msg_fatal("FCGX_InitRequest failed");
-	while (!child_stop) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (errno == EINTR && !child_stop)
-				continue;
+	for (;;) {
+		if (!child_stop)
+			child_wait(listen_fd, &unblocked);
+		if (child_stop && drain_end == 0)
+			drain_end = time(NULL) + CHILD_DRAIN_SECONDS;
+		if (drain_end != 0 && time(NULL) >= drain_end)
+			break;
+		rc = FCGX_Accept_r(&fr);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
+			if (drain_end != 0)
+				break;	/* nothing queued any more */
+			continue;
+		}
+		if (rc < 0) {
+			msg_warn("child: accept: %s", rc < -1 ?
+			    strerror(-rc) : "failed");
 			break;
 		}
-		child_busy = 1;
 		handle(&c, &fr);
 		FCGX_Finish_r(&fr);
-		child_busy = 0;
 	}
 	db_close(&c.db);
 	config_free();

@@ -478,6 +478,26 @@ class Stack:
             "crl_url = %s/acme/crl" % base,
             # --- revocation status: end ---
         ]
+        # --- e-mail notifications (test_notifications.py): begin ---
+        # The workers deliver to an SMTP sink on this port, which the
+        # tests start (python3-aiosmtpd) when they want mail; meanwhile
+        # messages wait. notify_hour = -1: no digests unless a test asks
+        # (acmectl notify run-daily); short retries.
+        p.setdefault("smtp", free_port())
+        lines += [
+            "smtp_host = 127.0.0.1",
+            "smtp_port = %d" % p["smtp"],
+            "smtp_starttls = no",
+            "smtp_from = ACME test CA <acme@ca.test>",
+            "smtp_timeout = 5",
+            "templates_dir = %s" % os.path.join(REPO, "worker",
+                                                "templates"),
+            "notify_hour = -1",
+            "notify_retry_min = 1",
+            "notify_retry_max = 2",
+            "notify_max_attempts = 1000",
+        ]
+        # --- e-mail notifications: end ---
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 

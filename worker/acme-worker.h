@@ -32,5 +32,10 @@ int	 job_ocsp(struct worker *);
 int	 job_crl(struct worker *);
 /* Frees revocation.c's OCSP signer (at exit). */
 void	 revocation_free(void);
+/* notify.c: delivers one message of the outbox (1 if it tried one, 0 if
+ * none was due; a failure is recorded on the message, never -1); and, at
+ * housekeeping, the daily digests if this worker is elected for them. */
+int	 job_notify(struct worker *);
+void	 job_notify_daily(struct worker *);
 
 #endif

@@ -20,12 +20,75 @@
 #define HOUSEKEEPING_INTERVAL	60
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t got_hup;
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+/*
+ * SIGHUP, between two jobs: reads the configuration again; on failure the
+ * previous one stays. The log level, the resolver and the CA (a renewed
+ * intermediate) are taken at once; a new database connection string
+ * reconnects, and is refused when the new database cannot be reached.
+ */
+static void
+reload(struct worker *w, const char *conf)
+{
+	char *db_was = xstrdup(cfg_str(CFG_DATABASE));
+	struct dns_resolver res;
+	enum log_level lvl;
+	struct db db;
+	struct ca ca;
+
+	if (!config_reload(conf)) {
+		msg_err("reload: keeping the previous configuration");
+		goto out;
+	}
+	if (log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
+		log_init("acme-worker", lvl);
+	else
+		msg_err("reload: bad log_level %s", cfg_str(CFG_LOG_LEVEL));
+	if (dns_resolver_parse(&res, cfg_str(CFG_DNS_SERVERS))) {
+		res.timeout = (int)(cfg_int(CFG_VALIDATION_TIMEOUT) + 1) / 2;
+		res.attempts = 2;
+		w->resolver = res;
+	} else
+		msg_err("reload: bad dns_servers: keeping the previous ones");
+	if (ca_load(&ca, cfg_str(CFG_CA_DIR))) {
+		if (w->ca_loaded)
+			ca_free(&w->ca);
+		w->ca = ca;
+		w->ca_loaded = 1;
+	} else
+		msg_warn("reload: cannot load the CA from %s%s",
+		    cfg_str(CFG_CA_DIR), w->ca_loaded ?
+		    ": keeping the previous one" : "");
+	if (strcmp(db_was, cfg_str(CFG_DATABASE)) != 0) {
+		if (db_connect(&db, cfg_str(CFG_DATABASE)) &&
+		    jobs_listen(&db)) {
+			db_close(&w->db);
+			w->db = db;
+		} else {
+			db_close(&db);
+			msg_err("reload: the new database is unreachable: "
+			    "keeping the previous one");
+			(void)config_set(CFG_DATABASE, db_was);
+		}
+	}
+	msg_info("reloaded %s", conf != NULL ? conf : "the defaults");
+out:
+	free(db_was);
 }
 
 static void
@@ -55,10 +118,10 @@ wait_work(struct worker *w)
 static int
 run_jobs(struct worker *w)
 {
-	int a, b, c, d;
+	int a, b, c, d, e;
 
 	do {
-		if (stop)
+		if (stop || got_hup)	/* a reload waits for the job */
 			return 1;
 		a = job_challenge(w);
 		if (stop)
@@ -67,9 +130,11 @@ run_jobs(struct worker *w)
 		/* revocation status (revocation.c) */
 		c = stop ? 0 : job_ocsp(w);
 		d = stop ? 0 : job_crl(w);
+		/* e-mail last: its failures stay its own (notify.c) */
+		e = stop ? 0 : job_notify(w);
 		if (a < 0 || b < 0 || c < 0 || d < 0)
 			return 0;
-	} while (a > 0 || b > 0 || c > 0 || d > 0);
+	} while (a > 0 || b > 0 || c > 0 || d > 0 || e > 0);
 	return 1;
 }
 
@@ -108,6 +173,8 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -132,6 +199,10 @@ main(int argc, char *argv[])
 		msg_fatal("cannot connect to the database");
 	msg_info("worker started");
 	while (!stop) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(&w, conf);
+		}
 		if (PQstatus(w.db.conn) != CONNECTION_OK &&
 		    (!db_ensure(&w.db) || !jobs_listen(&w.db))) {
 			sleep(1);
@@ -140,13 +211,15 @@ main(int argc, char *argv[])
 		if (time(NULL) - last_hk >= HOUSEKEEPING_INTERVAL) {
 			(void)jobs_housekeeping(&w.db,
 			    cfg_int(CFG_NONCE_LIFETIME));
+			job_notify_daily(&w);
 			last_hk = time(NULL);
 		}
 		if (!run_jobs(&w))
 			continue;
 		if (once)
 			break;
-		wait_work(&w);
+		if (!got_hup)
+			wait_work(&w);
 	}
 	msg_info("worker stopping");
 	db_close(&w.db);

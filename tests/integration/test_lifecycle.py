@@ -268,6 +268,28 @@ def issued(stack):
     return issue(stack, c, names)
 
 
+def assert_published(stack, workdir, cert_pem_path, ocsp_reason, crl_reason):
+    """After a revocation: openssl ocsp against the responder says revoked
+    with the reason, and the downloaded CRL lists the serial with it."""
+    import re
+    import test_revocation_status as rs
+    leaf = x509.load_pem_x509_certificate(certcheck.read(cert_pem_path))
+    out = rs.wait_for("a revoked OCSP response", lambda: (
+        lambda o: ("%s: revoked" % cert_pem_path in o, o))(
+        rs.openssl_ocsp(stack, "-cert", cert_pem_path)))
+    assert "Response verify OK" in out, out
+    assert re.search(r"Reason:\s*%s" % ocsp_reason, out), out
+
+    def crl_lists():
+        t, _ = rs.crl_text(stack, workdir)
+        return rs.serial_colons(leaf) in t.replace(":", ""), t
+    text = rs.wait_for("the serial in the CRL", crl_lists)
+    entry = text.replace(":", "").split(
+        "Serial Number " + rs.serial_colons(leaf), 1)[1]
+    entry = entry.split("Serial Number", 1)[0]
+    assert crl_reason in entry, entry
+
+
 # --------------------------------------------------- revocation, clients
 
 
@@ -297,6 +319,8 @@ def test_certbot_revoke_with_account_key(stack, workdir, uniq):
     certbot(stack, workdir, "revoke", "--cert-path", cert_path,
             "--reason", "keycompromise", "--no-delete-after-revoke")
     assert_revoked(stack, der, 1, "account:%d" % acct)
+    assert_published(stack, workdir, cert_path, "keyCompromise",
+                     "Key Compromise")
     key = serialization.load_pem_private_key(
         certcheck.read(os.path.join(live, "privkey.pem")), None)
     assert_already_revoked(stack, der, key)
@@ -318,6 +342,8 @@ def test_certbot_revoke_with_certificate_key(stack, workdir, uniq):
                                       "regr.json"), recursive=True), \
         "certbot registered an account to revoke with the certificate key"
     assert_revoked(stack, got.der, 5, "certificate-key")
+    assert_published(stack, workdir, cert_path, "cessationOfOperation",
+                     "Cessation Of Operation")
     # the issuing account cannot revoke it again either
     r = c.revoke(got.der)
     assert_problem(r, "alreadyRevoked", 400)
@@ -346,6 +372,9 @@ def test_lego_revoke(stack, workdir, uniq):
          "-d", name, "revoke", "--keep", "--reason", "4")
     assert os.path.exists(crt), "lego revoke --keep removed the certificate"
     assert_revoked(stack, der, 4, "account:%d" % acct)
+    leaf_path = write(os.path.join(workdir, "leaf.pem"),
+                      cert.public_bytes(serialization.Encoding.PEM))
+    assert_published(stack, workdir, leaf_path, "superseded", "Superseded")
     key = serialization.load_pem_private_key(
         certcheck.read(os.path.join(workdir, "certificates", name + ".key")),
         None)

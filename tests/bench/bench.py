@@ -1,0 +1,536 @@
+#!/usr/bin/python3
+"""`make bench`: the ACME service side by side with Debian's Pebble.
+
+Starts the whole stack on loopback (tests/stack.py, with PostgreSQL durable:
+fsync and synchronous_commit on, as in production), then Pebble configured to
+require EAB and to validate http-01 for real against the same responder (the
+load generator's, on the stack's http01 port) and to resolve names through the
+stack's BIND. The same load generator (tests/bench/acmebench.c) runs complete
+ACME flows against each at concurrency 1, 4, 16 and 64 for a fixed duration,
+and the server processes' CPU time is read from /proc before and after each
+run. Then wrk measures newNonce through the same nginx for acme-fcgi, for a
+do-nothing FastCGI responder (tests/bench/nullfcgi.c, the ceiling) and for
+Pebble (directly, and proxied by the same nginx).
+
+    /usr/bin/python3 tests/bench/bench.py --build build [--seconds 15]
+        [--levels 1,4,16,64] [--children 4] [--workers 1] [--json FILE]
+
+Everything runs in a temporary state directory that is removed at the end
+(kept with --keep); every process it started is stopped, whatever happens.
+"""
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+REPO = os.path.dirname(TESTS)
+sys.path.insert(0, TESTS)
+
+import stack as stackmod  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+SERVER_PROCS = ("nginx", "acme-fcgi", "postgres", "acme-worker")
+
+
+# ------------------------------------------------------------------ /proc
+
+def tree_cpu(root):
+    """CPU seconds (user + system, with reaped children) of root and every
+    process below it (PostgreSQL's backends start sessions of their own:
+    the process tree, not the session, says what belongs to a server)."""
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                s = f.read()
+        except OSError:
+            continue
+        fields = s[s.rindex(")") + 2:].split()
+        # fields[0] is field 3 (state): ppid is field 4, times 14-17
+        procs[int(d)] = (int(fields[1]),
+                         sum(int(x) for x in fields[11:15]))
+    total = 0
+    todo = [root]
+    seen = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in procs:
+            continue
+        seen.add(pid)
+        total += procs[pid][1]
+        todo += [p for p, (pp, _) in procs.items() if pp == pid]
+    return total / TICK
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build)
+        self.state = tempfile.mkdtemp(prefix="acme-bench-",
+                                      dir=os.environ.get("TMPDIR", "/tmp"))
+        os.chmod(self.state, 0o711)
+        self.st = None
+        self.extra = {}     # name -> Popen of processes started here
+        self.results = {"acme": [], "pebble": [], "wrk": {}}
+
+    # ---------------------------------------------------------- the stack
+
+    def start_stack(self):
+        bench = self
+
+        class DurableStack(stackmod.Stack):
+            """The test stack with PostgreSQL's durability on, and more
+            workers when asked."""
+
+            def spawn(self, name, argv, env=None, user=None):
+                if name == "postgres":
+                    argv = [a for a in argv]
+                    for off in ("fsync=off", "synchronous_commit=off",
+                                "full_page_writes=off"):
+                        i = argv.index(off)
+                        argv[i] = off.replace("=off", "=on")
+                    argv += ["-c", "shared_buffers=256MB",
+                             "-c", "shared_preload_libraries="
+                             "pg_stat_statements"]
+                return super().spawn(name, argv, env, user)
+
+        self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
+                               children=self.args.children,
+                               log_level="info")
+        os.makedirs(self.st.state, exist_ok=True)
+        os.chmod(self.st.state, 0o711)
+        self.st.start()
+        for i in range(1, self.args.workers):
+            name = "acme-worker-%d" % i
+            self.extra[name] = subprocess.Popen(
+                [os.path.join(self.build, "acme-worker"), "-c",
+                 self.st.conf], stdin=subprocess.DEVNULL,
+                stdout=open(self.st.log(name), "ab"),
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self.st.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+    def mint(self, n):
+        """n EAB credentials of one organization with enough credit."""
+        creds = []
+        for i in range(n):
+            out = self.st.acmectl("eab", "create", "--org", "Bench",
+                                  "--domain", self.st.zone, "--credit",
+                                  "100000000", "--json")
+            d = json.loads(out)
+            creds.append((d["kid"], d["hmac_key"]))
+        return creds
+
+    def acme_sids(self):
+        sids = {n: self.st.procs[n].pid for n in SERVER_PROCS}
+        return sids
+
+    def worker_sids(self):
+        return [p.pid for p in self.extra.values()
+                if p.args[0].endswith("acme-worker")]
+
+    def acme_cpu(self):
+        cpu = {n: tree_cpu(pid) for n, pid in self.acme_sids().items()}
+        for pid in self.worker_sids():
+            cpu["acme-worker"] += tree_cpu(pid)
+        return cpu
+
+    # ------------------------------------------------------------ pebble
+
+    def start_pebble(self, n):
+        d = os.path.join(self.state, "pebble")
+        os.makedirs(d, exist_ok=True)
+        self.pebble_port = stackmod.free_port()
+        mgmt = stackmod.free_port()
+        tls = stackmod.free_port()
+        keys = {}
+        for i in range(n):
+            keys["bench-kid-%d" % i] = base64.urlsafe_b64encode(
+                os.urandom(32)).decode().rstrip("=")
+        conf = {"pebble": {
+            "listenAddress": "127.0.0.1:%d" % self.pebble_port,
+            "managementListenAddress": "127.0.0.1:%d" % mgmt,
+            "certificate": os.path.join(self.st.tls_dir, "server.pem"),
+            "privateKey": os.path.join(self.st.tls_dir, "server.key"),
+            "httpPort": self.st.http01_port,
+            "tlsPort": tls,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": True,
+            "externalAccountMACKeys": keys,
+        }}
+        path = os.path.join(d, "pebble-config.json")
+        with open(path, "w") as f:
+            json.dump(conf, f, indent=1)
+        env = dict(os.environ)
+        env.update({"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0",
+                    "PEBBLE_AUTHZREUSE": "0"})
+        env.pop("PEBBLE_VA_ALWAYS_VALID", None)
+        log = open(os.path.join(d, "pebble.log"), "ab")
+        self.extra["pebble"] = subprocess.Popen(
+            ["/usr/bin/pebble", "-config", path, "-dnsserver",
+             "127.0.0.1:%d" % self.st.dns_port], stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=d,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                stackmod.Stack.tcp_open(self.pebble_port)
+                break
+            except OSError:
+                if self.extra["pebble"].poll() is not None or \
+                        time.monotonic() > deadline:
+                    raise stackmod.StackError(
+                        "pebble did not start:\n" + stackmod.tail(
+                            os.path.join(d, "pebble.log")))
+                time.sleep(0.2)
+        return list(keys.items())
+
+    def stop_extra(self, name):
+        p = self.extra.pop(name, None)
+        if p is None:
+            return
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    # -------------------------------------------------------- load runs
+
+    def loadgen(self, directory, creds, label):
+        path = os.path.join(self.state, "accounts-%s.txt" % label)
+        with open(path, "w") as f:
+            for kid, hmac in creds:
+                f.write("%s %s\n" % (kid, hmac))
+        p = subprocess.Popen(
+            [os.path.join(self.build, "bench", "acmebench"), "-d", directory,
+             "-C", self.st.tls_ca, "-k", path, "-z", self.st.zone,
+             "-p", str(self.st.http01_port), "-l", label,
+             "-T", str(self.args.request_timeout * 1000),
+             "-F", str(self.args.flow_timeout * 1000)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            bufsize=1)
+        line = p.stdout.readline()
+        if not line.startswith("ready"):
+            p.kill()
+            raise stackmod.StackError("acmebench did not start (%r)" % line)
+        return p
+
+    def run_level(self, gen, n, secs, cpu_fn):
+        before = cpu_fn()
+        client = tree_cpu(gen.pid)
+        gen.stdin.write("run %d %d\n" % (n, secs))
+        gen.stdin.flush()
+        res = json.loads(gen.stdout.readline())
+        after = cpu_fn()
+        res["client_cpu"] = tree_cpu(gen.pid) - client
+        res["cpu"] = {k: after[k] - before[k] for k in after}
+        return res
+
+    def runs(self, name, directory, creds, cpu_fn):
+        gen = self.loadgen(directory, creds, name)
+        try:
+            # warm-up, not reported: caches, connections, JIT of nothing
+            self.run_level(gen, min(4, len(creds)), 3, cpu_fn)
+            for n in self.levels:
+                r = self.run_level(gen, n, self.args.seconds, cpu_fn)
+                self.results[name].append(r)
+                print(fmt_run(name, r), flush=True)
+        finally:
+            gen.stdin.write("quit\n")
+            gen.stdin.flush()
+            gen.wait(30)
+
+    # ---------------------------------------------------------------- wrk
+
+    def nginx_extra(self, null_port):
+        """Adds, to the stack's nginx, /bench/null-nonce (the do-nothing
+        FastCGI responder) and /bench/pebble/ (Pebble, proxied with
+        upstream keep-alive), then reloads it."""
+        nconf = os.path.join(self.st.nginx_dir, "nginx.conf")
+        with open(nconf) as f:
+            conf = f.read()
+        if "bench_null" not in conf:
+            ups = ("\tupstream bench_null { server 127.0.0.1:%d; }\n"
+                   "\tupstream bench_pebble { server 127.0.0.1:%d; "
+                   "keepalive 64; }\n" % (null_port, self.pebble_port))
+            loc = """
+		location = /bench/null-nonce {
+			fastcgi_pass bench_null;
+			fastcgi_param REQUEST_METHOD $request_method;
+			fastcgi_param REQUEST_URI $request_uri;
+			fastcgi_param CONTENT_TYPE $content_type;
+			fastcgi_param CONTENT_LENGTH $content_length;
+			fastcgi_param REQUEST_ID $request_id;
+			fastcgi_param HTTP_ACCEPT_LANGUAGE $http_accept_language;
+		}
+		location /bench/pebble/ {
+			proxy_pass https://bench_pebble/;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_ssl_verify off;
+			proxy_ssl_session_reuse on;
+		}
+"""
+            conf = conf.replace("\tupstream acme_fcgi {", ups +
+                                "\tupstream acme_fcgi {", 1)
+            conf = conf.replace("\t\tlocation / {", loc + "\t\tlocation / {",
+                                1)
+            with open(nconf, "w") as f:
+                f.write(conf)
+        os.kill(self.st.procs["nginx"].pid, signal.SIGHUP)
+        time.sleep(1.5)
+
+    def wrk(self, url, secs):
+        out = subprocess.run(
+            ["wrk", "-t", "2", "-c", "32", "-d", "%ds" % secs, "--latency",
+             url], capture_output=True, text=True, timeout=secs + 60).stdout
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        codes = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errs = re.search(r"Socket errors: (.*)", out)
+        return {"rps": float(m.group(1)) if m else 0.0,
+                "non2xx": int(codes.group(1)) if codes else 0,
+                "socket_errors": errs.group(1) if errs else "",
+                "raw": out}
+
+    def wrk_all(self):
+        null_port = stackmod.free_port()
+        self.extra["nullfcgi"] = subprocess.Popen(
+            [os.path.join(self.build, "bench", "nullfcgi"), "-s",
+             "127.0.0.1:%d" % null_port, "-n", str(self.args.children)],
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(0.3)
+        self.nginx_extra(null_port)
+        base = self.st.base_url
+        pb = "https://127.0.0.1:%d" % self.pebble_port
+        secs = self.args.wrk_seconds
+        targets = (
+            ("null FastCGI via nginx", base + "/bench/null-nonce"),
+            ("acme-fcgi via nginx", base + "/acme/new-nonce"),
+            ("pebble via nginx", base + "/bench/pebble/nonce-plz"),
+            ("pebble direct", pb + "/nonce-plz"),
+        )
+        for name, url in targets:
+            r = self.wrk(url, secs)
+            self.results["wrk"][name] = r
+            print("wrk %-24s %10.0f req/s%s" % (
+                name, r["rps"], "  (non-2xx: %d)" % r["non2xx"]
+                if r["non2xx"] else ""), flush=True)
+
+    # -------------------------------------------------------------- main
+
+    def pg_top(self, path):
+        """The statements that took the most time, for the profile."""
+        out = self.st.psql(
+            "SELECT calls, round(total_exec_time::numeric, 1), "
+            "round((total_exec_time / calls)::numeric, 3), "
+            "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
+            "FROM pg_stat_statements ORDER BY total_exec_time DESC "
+            "LIMIT 25")
+        with open(path, "w") as f:
+            f.write(out)
+
+    def main(self):
+        self.levels = [int(x) for x in self.args.levels.split(",")]
+        n = max(self.levels + [4])
+        print("machine: %s, %d cores; %ds per level; acme-fcgi children "
+              "%d, workers %d" % (cpu_model(), os.cpu_count(),
+                                  self.args.seconds, self.args.children,
+                                  self.args.workers), flush=True)
+        self.start_stack()
+        creds = self.mint(n)
+        self.st.psql("SELECT pg_stat_statements_reset()")
+        self.runs("acme", self.st.directory_url, creds, self.acme_cpu)
+        self.pg_top(os.path.join(self.state, "pg_stat_statements.txt"))
+        if self.args.pg_top:
+            shutil.copy(os.path.join(self.state, "pg_stat_statements.txt"),
+                        self.args.pg_top)
+        pkeys = self.start_pebble(n)
+        psid = self.extra["pebble"].pid
+        self.runs("pebble", "https://127.0.0.1:%d/dir" % self.pebble_port,
+                  pkeys, lambda: {"pebble": tree_cpu(psid)})
+        if not self.args.no_wrk:
+            self.wrk_all()
+        report(self.results, self.levels)
+        if self.args.json:
+            with open(self.args.json, "w") as f:
+                json.dump(self.results, f, indent=1)
+
+    def stop(self):
+        for name in list(self.extra):
+            self.stop_extra(name)
+        if self.st is not None:
+            self.st.stop()
+        if self.args.keep:
+            print("state kept in %s" % self.state)
+        else:
+            shutil.rmtree(self.state, ignore_errors=True)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def per_issue(r):
+    return max(r["issued"], 1)
+
+
+def fmt_run(name, r):
+    cpu = sum(r["cpu"].values())
+    return ("%-6s c=%-3d %7.1f iss/s  p50 %7.1f ms  p90 %7.1f  p99 %7.1f  "
+            "%5.1f req/iss  cpu %6.1f ms/iss (client %.1f)  errors %d  "
+            "stalls %d%s" % (
+                name, r["concurrency"], r["issued"] / r["seconds"],
+                r["p50_ms"], r["p90_ms"], r["p99_ms"],
+                r["requests"] / per_issue(r), 1000 * cpu / per_issue(r),
+                1000 * r["client_cpu"] / per_issue(r),
+                r["errors"], r["stalls"],
+                ("  [%s]" % "; ".join(r["samples"][:2])) if r["samples"]
+                else ""))
+
+
+def report(res, levels):
+    """Prints the tables and the targets of the issue."""
+    print()
+    print("Complete ACME flows (newOrder .. certificate), per level:")
+    hdr = ("%-7s %4s %7s %7s %7s %7s %7s | %8s %8s %8s %8s %8s | %7s | %6s"
+           " %6s" % ("server", "conc", "iss/s", "p50 ms", "p90 ms", "p99 ms",
+                     "req/iss", "nginx", "fcgi", "postgres", "worker",
+                     "total", "client", "errors", "stalls"))
+    print("%51s| server CPU ms per issuance                   | client  |"
+          % "")
+    print(hdr)
+    for name in ("acme", "pebble"):
+        for r in res[name]:
+            n = per_issue(r)
+            c = r["cpu"]
+
+            def ms(k):
+                return "%8.2f" % (1000 * c[k] / n) if k in c else "%8s" % "-"
+            print("%-7s %4d %7.1f %7.1f %7.1f %7.1f %7.1f | %s %s %s %s "
+                  "%8.2f | %7.2f | %6d %6d" % (
+                      name, r["concurrency"], r["issued"] / r["seconds"],
+                      r["p50_ms"], r["p90_ms"], r["p99_ms"],
+                      r["requests"] / n, ms("nginx"), ms("acme-fcgi"),
+                      ms("postgres"), ms("acme-worker"),
+                      1000 * sum(c.values()) / n,
+                      1000 * r.get("client_cpu", 0) / n, r["errors"],
+                      r["stalls"]))
+    print("(pebble's CPU is the one process's; acme's total adds nginx, "
+          "acme-fcgi, PostgreSQL and acme-worker)")
+    acme = {r["concurrency"]: r for r in res["acme"]}
+    peb = {r["concurrency"]: r for r in res["pebble"]}
+
+    def rate(r):
+        return r["issued"] / r["seconds"]
+
+    def cpu(r):
+        return sum(r["cpu"].values()) / per_issue(r)
+
+    def clean(r):
+        return r["errors"] == 0 and r["stalls"] == 0 and r["issued"] > 0
+    print()
+    print("Targets:")
+    stable = [rate(r) for r in res["pebble"] if clean(r)]
+    best = max(stable) if stable else 0.0
+    lines = []
+    if 16 in acme and acme[16]["issued"] and peb.get(16, {}).get("issued"):
+        ratio = cpu(acme[16]) / cpu(peb[16])
+        lines.append(("server CPU per issuance at c=16 (acme/pebble)",
+                      "%.2fx (%.1f vs %.1f ms)" % (ratio, 1000 * cpu(acme[16]),
+                                                   1000 * cpu(peb[16])),
+                      ratio <= 0.5, "<= 0.5x"))
+    if 16 in acme and best > 0:
+        ratio = rate(acme[16]) / best
+        lines.append(("issuances/s at c=16 vs pebble's best stable",
+                      "%.2fx (%.1f vs %.1f/s)" % (ratio, rate(acme[16]), best),
+                      ratio >= 1.5 and clean(acme[16]), ">= 1.5x"))
+    if 64 in acme:
+        lines.append(("no stall or error at c=64",
+                      "%d errors, %d stalls" % (acme[64]["errors"],
+                                                acme[64]["stalls"]),
+                      clean(acme[64]), "0, 0"))
+    if 1 in acme and 1 in peb and peb[1]["issued"]:
+        lines.append(("p50 of one flow at c=1 (acme vs pebble)",
+                      "%.1f vs %.1f ms" % (acme[1]["p50_ms"], peb[1]["p50_ms"]),
+                      acme[1]["p50_ms"] <= peb[1]["p50_ms"], "<= pebble"))
+    w = res.get("wrk", {})
+    if "acme-fcgi via nginx" in w and w.get("null FastCGI via nginx",
+                                             {}).get("rps"):
+        ratio = w["acme-fcgi via nginx"]["rps"] / \
+            w["null FastCGI via nginx"]["rps"]
+        lines.append(("newNonce via nginx vs do-nothing FastCGI",
+                      "%.2fx (%.0f vs %.0f req/s)" % (
+                          ratio, w["acme-fcgi via nginx"]["rps"],
+                          w["null FastCGI via nginx"]["rps"]),
+                      ratio >= 0.9, ">= 0.9x"))
+    for what, got, ok, want in lines:
+        print("  %-46s %-32s %-8s %s" % (what, got, want,
+                                         "ok" if ok else "MISSED"))
+    if 1 in acme:
+        r = acme[1]
+        print("  at c=1: validation (challenge POST -> authorization valid) "
+              "p50 %.1f ms, issuance (finalize -> order valid) p50 %.1f ms"
+              % (r.get("validate_p50_ms", 0), r.get("issue_p50_ms", 0)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--seconds", type=int,
+                    default=int(os.environ.get("BENCH_SECONDS", "15")))
+    ap.add_argument("--levels", default=os.environ.get("BENCH_LEVELS",
+                                                        "1,4,16,64"))
+    ap.add_argument("--children", type=int,
+                    default=int(os.environ.get("BENCH_CHILDREN", "4")))
+    ap.add_argument("--workers", type=int,
+                    default=int(os.environ.get("BENCH_WORKERS", "1")))
+    ap.add_argument("--wrk-seconds", type=int, default=10)
+    ap.add_argument("--request-timeout", type=int, default=10,
+                    help="seconds before one request is a stall")
+    ap.add_argument("--flow-timeout", type=int, default=60,
+                    help="seconds before one flow is a stall")
+    ap.add_argument("--no-wrk", action="store_true")
+    ap.add_argument("--json", help="write the raw results there")
+    ap.add_argument("--pg-top", help="copy pg_stat_statements' top there")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the state directory (logs)")
+    args = ap.parse_args()
+    b = Bench(args)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        b.main()
+    except stackmod.StackError as e:
+        print("bench: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        b.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
