@@ -4,6 +4,8 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 DATADIR	?= $(PREFIX)/share/acme
 SYSCONFDIR ?= /etc/acme
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -62,7 +64,11 @@ $(BUILD)/acmectl: $(ADMIN_OBJ) $(BUILD)/libacme.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iworker $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Iworker $(LDFLAGS) -o $@ \
+	    $(filter-out tests/fuzz/%,$^) -lcmocka $(LDLIBS)
+
+# the unit test replaying the fuzz corpus includes the fuzz targets
+$(BUILD)/tests/test_hostile_corpus: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
 # Tests: unit suites, then the integration suite against the real stack.
 check:
@@ -78,6 +84,33 @@ sanitize:
 	$(MAKE) BUILD=build-san \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" check
+
+# --- fuzzing (tests/fuzz): begin ---
+# libFuzzer targets built with clang, ASan and UBSan in build-fuzz, each
+# run FUZZ_SECONDS on a scratch copy of its corpus (tests/fuzz/run.sh). A
+# crash leaves its input in build-fuzz/crashes/: add it to
+# tests/fuzz/corpus/TARGET/ and the unit suite (test_hostile_corpus)
+# replays it from then on.
+FUZZ_SECONDS ?= 20
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
+	   $(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fake_dns.c tests/fuzz/fuzz.h \
+	    $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iworker -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    tests/fuzz/fake_dns.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a \
+	    $(LDLIBS)
+
+fuzzers: $(FUZZ_BIN)
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    LDFLAGS="$(FUZZ_SAN)" fuzzers
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+# --- fuzzing: end ---
 
 deps:
 	sh .ci/deps.sh
@@ -117,6 +150,19 @@ install: $(PROGS)
 	install -m 0644 nginx/acme-locations.conf nginx/acme-site.conf \
 	    $(DESTDIR)$(DATADIR)/
 	install -m 0644 acme.conf.sample $(DESTDIR)$(DATADIR)/acme.conf.sample
+	# Apache snippets; systemd units and users (paths as installed)
+	install -d $(DESTDIR)$(DATADIR)/apache $(DESTDIR)$(SYSTEMDDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 apache/acme-locations.conf apache/acme-site.conf \
+	    $(DESTDIR)$(DATADIR)/apache/
+	for f in admin/systemd/*.service admin/systemd/*.socket; do \
+		sed -e 's|/usr/local/sbin|$(SBINDIR)|g' \
+		    -e 's|/etc/acme|$(SYSCONFDIR)|g' "$$f" \
+		    > $(DESTDIR)$(SYSTEMDDIR)/$${f##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${f##*/} || exit 1; \
+	done
+	install -m 0644 admin/systemd/acme.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/acme.conf
 	# e-mail templates (templates_dir); an operator's edits are kept
 	for l in en fr; do \
 		install -d $(DESTDIR)$(DATADIR)/templates/$$l; \
@@ -131,6 +177,6 @@ install: $(PROGS)
 	done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit sanitize deps bench run stop install clean
+.PHONY: all check unit sanitize fuzz fuzzers deps bench run stop install clean

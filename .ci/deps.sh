@@ -7,7 +7,9 @@ set -eu
 pkgs="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libssl-dev libcmocka-dev libpsl-dev libidn2-dev publicsuffix postgresql nginx-light bind9 bind9-utils
 bind9-dnsutils certbot lego python3-acme python3-josepy python3-pytest
-python3-requests python3-cryptography curl openssl python3-aiosmtpd"
+python3-requests python3-cryptography curl openssl python3-aiosmtpd
+apache2 libapache2-mod-fcgid systemd
+clang libclang-rt-dev faketime"
 
 missing=
 for p in $pkgs; do

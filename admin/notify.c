@@ -49,7 +49,7 @@ cmd_notify_run_daily(struct ctl *c, const struct command *cmd, char **vals)
 		printf("%s\n", json_compact(o));
 		json_object_put(o);
 	} else
-		printf("run %ld (%s): %ld messages queued\n", run.id,
+		printf("run %ld (%s): %ld message(s) queued\n", run.id,
 		    run.period, run.messages);
 	rc = 1;
 out:

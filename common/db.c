@@ -2,6 +2,7 @@
  * db.c - libpq, treated with paranoia: success statuses enumerated,
  * everything else refused, every result cleared.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +40,40 @@ db_close(struct db *db)
 	db->conn = NULL;
 }
 
+/* Returns 1 if the server closed the idle connection (a restart or a
+ * crash of PostgreSQL): libpq learns it only by reading, so read what
+ * is there (a last FATAL message, then the end of the stream) rather
+ * than fail the next query. Notifications read meanwhile stay queued
+ * for PQnotifies. */
+static int
+db_peer_closed(struct db *db)
+{
+	struct pollfd pfd;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			return 1;
+		if (poll(&pfd, 1, 0) <= 0)
+			return 0;
+		if (PQconsumeInput(db->conn) == 0 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return 1;
+	}
+	return 0;
+}
+
 int
 db_ensure(struct db *db)
 {
 	if (db->conn == NULL)
 		return 0;
 	if (PQstatus(db->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+	    !db_peer_closed(db))
 		return 1;
 	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR ||
 	    PQtransactionStatus(db->conn) == PQTRANS_INTRANS) {

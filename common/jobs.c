@@ -153,7 +153,8 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 	    "JOIN authorization_ z ON z.id = oa.authorization_id "
 	    "JOIN challenge c ON c.authorization_id = z.id AND "
 	    "c.status = 'valid' WHERE oa.order_id = o.id AND "
-	    "c.validated_at < now() - interval '7 hours')", 2, vals);
+	    "c.validated_at < now() - interval '7 hours'), "
+	    "floor(extract(epoch FROM now()))::bigint", 2, vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -175,6 +176,7 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 		j->caa_names = pg_parse_array(db_val(res, 0, 13), &j->ncaa);
 		j->caa_methods = pg_parse_array(db_val(res, 0, 14),
 		    &j->ncaa_methods);
+		j->db_now = db_long(res, 0, 15);
 	}
 	PQclear(res);
 	return rc;

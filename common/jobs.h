@@ -44,6 +44,9 @@ struct issue_job {
 	size_t		 ncaa;
 	size_t		 ncaa_methods;
 	int		 attempts;
+	long		 db_now;	/* the database's clock at the claim
+					 * (seconds since the epoch): dates
+					 * follow it, not the worker's clock */
 };
 
 int	 jobs_listen(struct db *);

@@ -515,7 +515,16 @@ json_parse_strict(const char *buf, size_t len)
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
+	if (obj == NULL &&
+	    json_tokener_get_error(tok) == json_tokener_continue) {
+		/* a number alone ends only at the end of the input, which
+		 * json-c is told with a NUL (the scanner saw the whole) */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) != json_tokener_success) {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	} else if (json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
 		json_object_put(obj);
 		obj = NULL;
@@ -540,13 +549,19 @@ json_get_typed(json_object *obj, const char *key, json_type t)
 	return v;
 }
 
-/* Returns the string of member key, or NULL (borrowed from obj). */
+/* Returns the string of member key, or NULL if it is absent, not a
+ * string, or holds a NUL character (which would make a C string say
+ * something else than the JSON did); borrowed from obj. */
 const char *
 json_get_str(json_object *obj, const char *key)
 {
 	json_object *v = json_get_typed(obj, key, json_type_string);
+	const char *s;
 
-	return v != NULL ? json_object_get_string(v) : NULL;
+	if (v == NULL || (s = json_object_get_string(v)) == NULL ||
+	    strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
 }
 
 /* Returns 1 and sets *out if member key is a boolean, else 0. */

@@ -15,8 +15,8 @@
  * NUL bytes, invalid UTF-8, depth > JSON_MAX_DEPTH are refused).
  * Returns a new reference or NULL. */
 json_object *json_parse_strict(const char *buf, size_t len);
-/* Returns the member's string, or NULL if absent or not a string.
- * The pointer is borrowed from obj. */
+/* Returns the member's string, or NULL if absent, not a string, or
+ * holding a NUL character. The pointer is borrowed from obj. */
 const char *json_get_str(json_object *obj, const char *key);
 /* Returns the member if present and of type t, else NULL (borrowed). */
 json_object *json_get_typed(json_object *obj, const char *key, json_type t);

@@ -120,8 +120,8 @@ nonce_new(const struct nonce_ctx *n)
 }
 
 int
-nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
-    struct problem *p)
+nonce_check(struct db *db, struct nonce_ctx *n, const char *nonce,
+    int *epoch_out, struct problem *p)
 {
 	unsigned char *raw = NULL, key[32], mac[NONCE_MAC];
 	size_t len = 0;
@@ -129,7 +129,7 @@ nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
 	uint64_t t = 0;
 	time_t now = time(NULL);
 	char ebuf[16];
-	const char *vals[2];
+	const char *vals[1];
 	PGresult *res = NULL;
 	int i, rc = 0;
 
@@ -142,11 +142,11 @@ nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
 		epoch = (epoch << 8) | raw[i];
 	for (i = 0; i < 8; i++)
 		t = (t << 8) | raw[4 + i];
-	snprintf(ebuf, sizeof(ebuf), "%u", epoch);
-	vals[0] = ebuf;
 	if (n->loaded && (uint32_t)n->epoch == epoch)
 		memcpy(key, n->key, sizeof(key));
 	else {
+		snprintf(ebuf, sizeof(ebuf), "%u", epoch);
+		vals[0] = ebuf;
 		res = db_query(db, "SELECT key FROM nonce_key WHERE epoch = $1",
 		    1, vals);
 		if (res == NULL) {
@@ -170,7 +170,37 @@ nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
 		problem_set(p, PT_BAD_NONCE, "the nonce has expired");
 		goto out;
 	}
+	*epoch_out = (int)epoch;
+	rc = 1;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(raw);
 	PQclear(res);
+	return rc;
+}
+
+void
+nonce_reused(struct db *db, struct nonce_ctx *n, int epoch,
+    struct problem *p)
+{
+	problem_set(p, PT_BAD_NONCE, "the nonce was already used");
+	/* The epoch may have been lost in a crash: take the new one. */
+	if (n->epoch == epoch)
+		(void)nonce_load(db, n);
+}
+
+int
+nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
+    struct problem *p)
+{
+	char ebuf[16];
+	const char *vals[2];
+	PGresult *res = NULL;
+	int epoch = 0, rc = 0;
+
+	if (!nonce_check(db, n, nonce, &epoch, p))
+		goto out;
+	snprintf(ebuf, sizeof(ebuf), "%d", epoch);
 	vals[0] = nonce;
 	vals[1] = ebuf;
 	res = db_query(db, "SELECT nonce_redeem($1, $2)", 2, vals);
@@ -179,16 +209,11 @@ nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
 		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		problem_set(p, PT_BAD_NONCE, "the nonce was already used");
-		/* The epoch may have been lost in a crash: take the new one. */
-		if ((uint32_t)n->epoch == epoch)
-			(void)nonce_load(db, n);
+		nonce_reused(db, n, epoch, p);
 		goto out;
 	}
 	rc = 1;
 out:
-	OPENSSL_cleanse(key, sizeof(key));
-	free(raw);
 	PQclear(res);
 	return rc;
 }

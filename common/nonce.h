@@ -20,6 +20,15 @@ struct nonce_ctx {
 int	 nonce_load(struct db *, struct nonce_ctx *);
 /* Returns a new nonce (caller frees), or NULL if no key is loaded. */
 char	*nonce_new(const struct nonce_ctx *);
+/* Checks the nonce's MAC and age (reading the key of an older epoch from
+ * the database) without redeeming it. Returns 1 with *epoch, or 0 with p
+ * set to badNonce (or serverInternal). */
+int	 nonce_check(struct db *, struct nonce_ctx *, const char *nonce,
+	    int *epoch, struct problem *p);
+/* Sets p to badNonce for a nonce the database found used, and reloads
+ * the key when it was of the current epoch (lost in a crash). */
+void	 nonce_reused(struct db *, struct nonce_ctx *, int epoch,
+	    struct problem *p);
 /* Checks the nonce's MAC and age, then redeems it once in the database.
  * Returns 1, or 0 with p set to badNonce (or serverInternal). */
 int	 nonce_redeem(struct db *, struct nonce_ctx *, const char *nonce,

@@ -83,33 +83,81 @@ pg_parse_array(const char *s, size_t *n)
 	"a.contact::text, e.id, e.kid::text, acme_account_problem(e.id), " \
 	"e.profile, (SELECT key_sizes FROM profile WHERE name = e.profile)"
 
-static int
-acct_fill(PGresult *res, struct acct *a)
+/* Fills a from the ACCT_COLS of row 0 starting at column c. */
+static void
+acct_cols(PGresult *res, int c, struct acct *a)
 {
 	char **sizes;
 	size_t n, i;
+
+	a->id = db_long(res, 0, c);
+	a->jwk = db_strdup(res, 0, c + 1);
+	a->thumbprint = db_strdup(res, 0, c + 2);
+	a->status = db_strdup(res, 0, c + 3);
+	a->contact = db_strdup(res, 0, c + 4);
+	a->acme_account_id = db_long(res, 0, c + 5);
+	a->kid = db_strdup(res, 0, c + 6);
+	a->problem = db_strdup(res, 0, c + 7);
+	a->profile = db_strdup(res, 0, c + 8);
+	sizes = pg_parse_array(db_val(res, 0, c + 9), &n);
+	a->key_sizes = xcalloc(n, sizeof(int));
+	for (i = 0; i < n; i++)
+		a->key_sizes[i] = atoi(sizes[i]);
+	a->nkey_sizes = n;
+	strv_free(sizes, n);
+}
+
+static int
+acct_fill(PGresult *res, struct acct *a)
+{
 	int rc;
 
 	memset(a, 0, sizeof(*a));
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
-	if (rc) {
-		a->id = db_long(res, 0, 0);
-		a->jwk = db_strdup(res, 0, 1);
-		a->thumbprint = db_strdup(res, 0, 2);
-		a->status = db_strdup(res, 0, 3);
-		a->contact = db_strdup(res, 0, 4);
-		a->acme_account_id = db_long(res, 0, 5);
-		a->kid = db_strdup(res, 0, 6);
-		a->problem = db_strdup(res, 0, 7);
-		a->profile = db_strdup(res, 0, 8);
-		sizes = pg_parse_array(db_val(res, 0, 9), &n);
-		a->key_sizes = xcalloc(n, sizeof(int));
-		for (i = 0; i < n; i++)
-			a->key_sizes[i] = atoi(sizes[i]);
-		a->nkey_sizes = n;
-		strv_free(sizes, n);
+	if (rc)
+		acct_cols(res, 0, a);
+	PQclear(res);
+	return rc;
+}
+
+int
+store_auth(struct db *db, long id, const char *tp, const char *nonce,
+    int epoch, int usable, struct acct *a, enum store_auth *result)
+{
+	static const char *const names[SA__MAX] = {
+		[SA_OK] = "ok",
+		[SA_UNKNOWN] = "unknown",
+		[SA_KEY] = "key",
+		[SA_REFUSED] = "refused",
+		[SA_NONCE] = "nonce",
+	};
+	char ibuf[32], ebuf[16];
+	const char *vals[5] = { ibuf, tp, nonce, ebuf, usable ? "t" : "f" };
+	const char *v;
+	PGresult *res;
+	int i, rc = -1;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(ibuf, sizeof(ibuf), "%ld", id);
+	snprintf(ebuf, sizeof(ebuf), "%d", epoch);
+	/* the columns: result, then those of ACCT_COLS */
+	res = db_query(db, "SELECT * FROM fcgi_auth($1, $2, $3, $4, $5)", 5,
+	    vals);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && PQnfields(res) == 11 &&
+	    (v = db_val(res, 0, 0)) != NULL) {
+		for (i = 0; i < SA__MAX; i++)
+			if (strcmp(v, names[i]) == 0)
+				break;
+		if (i < SA__MAX) {
+			*result = (enum store_auth)i;
+			if (db_val(res, 0, 1) != NULL)
+				acct_cols(res, 1, a);
+			rc = 1;
+		}
 	}
 	PQclear(res);
 	return rc;

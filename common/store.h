@@ -94,6 +94,22 @@ int	 store_account_by_id(struct db *, long id, struct acct *);
 int	 store_account_by_thumbprint(struct db *, const char *tp,
 	    struct acct *);
 void	 acct_free(struct acct *);
+/* What fcgi_auth (sql/009) found, in the order it checks. */
+enum store_auth {
+	SA_OK,		/* the nonce is redeemed (or none was given) */
+	SA_UNKNOWN,	/* no such account */
+	SA_KEY,		/* the account's key is no longer tp */
+	SA_REFUSED,	/* not valid, or (usable) problem set: no redemption */
+	SA_NONCE,	/* the nonce was already used (or its epoch lost) */
+	SA__MAX
+};
+/* Checks, in one round trip, that account id still has the key of
+ * thumbprint tp, is valid and (when usable) usable, then redeems the
+ * nonce of epoch (none if nonce is NULL). Returns 1 with *result and,
+ * unless SA_UNKNOWN or SA_KEY, the account in a (free with acct_free);
+ * -1 on a database error. */
+int	 store_auth(struct db *, long id, const char *tp, const char *nonce,
+	    int epoch, int usable, struct acct *, enum store_auth *result);
 int	 store_eab_by_kid(struct db *, const char *kid, struct eab *);
 void	 eab_free(struct eab *);
 /* Binds a verified EAB credential. Returns the new account id (> 0), 0

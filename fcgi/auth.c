@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "acme-fcgi.h"
 #include "config.h"
 #include "jsonutil.h"
@@ -42,24 +44,41 @@ kid_account_id(const char *kid)
 	return id;
 }
 
-static int
-auth_kid(struct req *r)
-{
-	json_object *jwk = NULL;
-	long id;
-	int rc = 0, found;
+/*
+ * The keys this child verified signatures with, by account id. A public
+ * key is a pure function of its RFC 7638 thumbprint, and fcgi_auth checks
+ * in the request's one round trip that the account still has the key of
+ * that thumbprint: the cache saves a query, never changes an answer (a
+ * stale key fails the check and is loaded again).
+ */
+#define KEY_CACHE	256
 
-	if (r->jws.kid == NULL || r->jws.jwk_obj != NULL) {
-		problem_set(&r->prob, PT_MALFORMED, "this request must be "
-		    "signed by an account key named with \"kid\"");
-		goto out;
-	}
-	if ((id = kid_account_id(r->jws.kid)) == 0) {
-		problem_set(&r->prob, PT_ACCOUNT_DOES_NOT_EXIST,
-		    "\"kid\" is not an account URL of this server");
-		goto out;
-	}
-	found = store_account_by_id(r->db, id, &r->acct);
+struct key_slot {
+	long		 id;
+	struct jwk	 key;
+};
+
+static struct key_slot key_cache[KEY_CACHE];
+
+static void
+key_slot_clear(struct key_slot *ks)
+{
+	jwk_free(&ks->key);
+	ks->id = 0;
+}
+
+/* Loads account id's key into ks and verifies the request's signature
+ * with it. Returns 1, or 0 with prob (the slot is then empty). */
+static int
+key_load(struct req *r, long id, struct key_slot *ks)
+{
+	struct acct a;
+	json_object *jwk = NULL;
+	int found, rc = 0;
+
+	memset(&a, 0, sizeof(a));
+	key_slot_clear(ks);
+	found = store_account_by_id(r->db, id, &a);
 	if (found < 0) {
 		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
 		    "cannot load the account");
@@ -70,23 +89,124 @@ auth_kid(struct req *r)
 		    "no account %s", r->jws.kid);
 		goto out;
 	}
-	jwk = json_parse_strict(r->acct.jwk, strlen(r->acct.jwk));
-	if (jwk == NULL || !jwk_parse(jwk, &r->jwk, &r->prob))
+	jwk = json_parse_strict(a.jwk, strlen(a.jwk));
+	if (jwk == NULL || !jwk_parse(jwk, &ks->key, &r->prob))
 		goto out;
-	if (!jws_verify(&r->jws, &r->jwk, &r->prob))
+	if (!jws_verify(&r->jws, &ks->key, &r->prob))
 		goto out;
-	if (strcmp(r->acct.status, "valid") != 0) {
-		problem_set(&r->prob, PT_UNAUTHORIZED, "the account is %s",
-		    r->acct.status);
+	ks->id = id;
+	rc = 1;
+out:
+	if (!rc)
+		key_slot_clear(ks);
+	json_object_put(jwk);
+	acct_free(&a);
+	return rc;
+}
+
+/* Copies a key (references on its parts). */
+static void
+jwk_copy(const struct jwk *from, struct jwk *to)
+{
+	to->pkey = from->pkey;
+	EVP_PKEY_up_ref(to->pkey);
+	to->canon = json_object_get(from->canon);
+	to->thumbprint = xstrdup(from->thumbprint);
+	to->bits = from->bits;
+}
+
+/*
+ * A request signed by an account: the key (cached, or loaded), the
+ * signature, then the account's checks and the nonce's redemption in one
+ * round trip (fcgi_auth), told in the order they always were: unknown
+ * account, signature, account status, usability, nonce.
+ */
+static int
+auth_kid(struct req *r)
+{
+	struct key_slot *ks;
+	struct problem np;
+	enum store_auth sa = SA_UNKNOWN;
+	long id;
+	int epoch = 0, nonce_ok, usable, tries, found, rc = 0;
+
+	memset(&np, 0, sizeof(np));
+	if (r->jws.kid == NULL || r->jws.jwk_obj != NULL) {
+		problem_set(&r->prob, PT_MALFORMED, "this request must be "
+		    "signed by an account key named with \"kid\"");
+		goto out;
+	}
+	if ((id = kid_account_id(r->jws.kid)) == 0) {
+		problem_set(&r->prob, PT_ACCOUNT_DOES_NOT_EXIST,
+		    "\"kid\" is not an account URL of this server");
 		goto out;
 	}
 	/* an account can always be read, deactivated, and revoke */
-	if (r->route != R_ACCOUNT && r->route != R_REVOKE_CERT &&
-	    !acme_account_usable(r))
+	usable = r->route != R_ACCOUNT && r->route != R_REVOKE_CERT;
+	ks = &key_cache[id % KEY_CACHE];
+	if (ks->id == id && !jws_verify(&r->jws, &ks->key, &r->prob)) {
+		/* perhaps signed with the account's new key */
+		problem_clear(&r->prob);
+		key_slot_clear(ks);
+	}
+	for (tries = 0; tries < 2; tries++) {
+		if (ks->id != id && !key_load(r, id, ks))
+			goto out;
+		problem_clear(&np);
+		nonce_ok = nonce_check(r->db, &r->child->nonce, r->jws.nonce,
+		    &epoch, &np);
+		acct_free(&r->acct);
+		found = store_auth(r->db, id, ks->key.thumbprint,
+		    nonce_ok ? r->jws.nonce : NULL, epoch, usable, &r->acct,
+		    &sa);
+		if (found < 0) {
+			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+			    "cannot load the account");
+			goto out;
+		}
+		if (sa != SA_KEY)
+			break;
+		/* the key changed since it was cached: load it again */
+		key_slot_clear(ks);
+	}
+	switch (sa) {
+	case SA_OK:
+		if (!nonce_ok) {
+			/* the nonce's own problem, told after the account's */
+			problem_clear(&r->prob);
+			r->prob = np;
+			memset(&np, 0, sizeof(np));
+			goto out;
+		}
+		break;
+	case SA_UNKNOWN:
+		key_slot_clear(ks);
+		problem_set(&r->prob, PT_ACCOUNT_DOES_NOT_EXIST,
+		    "no account %s", r->jws.kid);
 		goto out;
+	case SA_KEY:
+		key_slot_clear(ks);
+		problem_set(&r->prob, PT_MALFORMED, "JWS signature is invalid");
+		goto out;
+	case SA_REFUSED:
+		if (strcmp(r->acct.status, "valid") != 0)
+			problem_set(&r->prob, PT_UNAUTHORIZED,
+			    "the account is %s", r->acct.status);
+		else
+			(void)acme_account_usable(r);
+		goto out;
+	case SA_NONCE:
+		nonce_reused(r->db, &r->child->nonce, epoch, &r->prob);
+		goto out;
+	default:
+		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
+		    "cannot load the account");
+		goto out;
+	}
+	jwk_copy(&ks->key, &r->jwk);
 	rc = 1;
 out:
-	json_object_put(jwk);
+	problem_clear(&np);
 	return rc;
 }
 
@@ -121,9 +241,11 @@ auth_request(struct req *r)
 		return 0;
 	}
 	if (d->auth == AUTH_JWK || (d->auth == AUTH_EITHER &&
-	    r->jws.jwk_obj != NULL) ? !auth_jwk(r) : !auth_kid(r))
-		return 0;
-	if (!nonce_redeem(r->db, &r->child->nonce, r->jws.nonce, &r->prob))
+	    r->jws.jwk_obj != NULL)) {
+		if (!auth_jwk(r) || !nonce_redeem(r->db, &r->child->nonce,
+		    r->jws.nonce, &r->prob))
+			return 0;
+	} else if (!auth_kid(r))	/* redeems the nonce too */
 		return 0;
 	if (r->jws.payload_len > 0 &&
 	    (r->payload = jws_payload_json(&r->jws, &r->prob)) == NULL)

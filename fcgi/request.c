@@ -274,6 +274,29 @@ reason(int status)
 	}
 }
 
+/*
+ * Returns the name of the Location header of a response. A CGI gateway
+ * (Apache mod_fcgid) turns a 200 with a Location into a 302 redirect, yet
+ * ACME answers 200 with a Location (an existing account, finalize): when
+ * the web server passes ACME_LOCATION_HEADER, a 200's Location goes under
+ * that name, and the server renames it back (apache/acme-locations.conf).
+ */
+static const char *
+location_header(const struct req *r, int status)
+{
+	const char *name = FCGX_GetParam("ACME_LOCATION_HEADER",
+	    r->fcgi->envp);
+	size_t i;
+
+	if (status != 200 || name == NULL || *name == '\0' ||
+	    strlen(name) > 64)
+		return "Location";
+	for (i = 0; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+			return "Location";
+	return name;
+}
+
 /* Writes the response; returns the HTTP status sent. */
 static int
 respond(struct req *r, int ok)
@@ -324,7 +347,8 @@ respond(struct req *r, int ok)
 	if (r->link_next != NULL)
 		hdr(out, "Link: <%s>;rel=\"next\"\r\n", r->link_next);
 	if (r->location != NULL)
-		hdr(out, "Location: %s\r\n", r->location);
+		hdr(out, "%s: %s\r\n", location_header(r, status),
+		    r->location);
 	if (!ok && r->prob.location != NULL)
 		hdr(out, "Location: %s\r\n", r->prob.location);
 	if (r->retry_after > 0)
@@ -453,14 +477,15 @@ log_request(const struct req *r, const char *rid, int status, long ms)
 	    detail);
 }
 
-/* Returns 1 if the request is for the health check, which is answered
- * even without the database (it reports it). */
+/* Returns 1 if the request is for monitoring (health check, metrics),
+ * answered even without the database (they report it). */
 static int
-health_request(FCGX_Request *fr)
+monitor_request(FCGX_Request *fr)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
 
-	return uri != NULL && strcmp(uri, routes[R_HEALTH].prefix) == 0;
+	return uri != NULL && (strcmp(uri, routes[R_HEALTH].prefix) == 0 ||
+	    strcmp(uri, routes[R_METRICS].prefix) == 0);
 }
 
 static void
@@ -471,7 +496,7 @@ handle(struct child *c, FCGX_Request *fr)
 	const char *rid;
 	char *own = NULL;
 	long usec;
-	int db_up, ok, status;
+	int db_up, ok, status, pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&r, 0, sizeof(r));
@@ -489,15 +514,18 @@ handle(struct child *c, FCGX_Request *fr)
 	/* a child started while the database was down connects now */
 	if (r.db->conn == NULL)
 		(void)db_connect(r.db, cfg_str(CFG_DATABASE));
+	pid = r.db->conn != NULL ? PQbackendPID(r.db->conn) : 0;
 	db_up = db_ensure(r.db);
-	if (!db_up && health_request(fr)) {
+	if (!db_up && monitor_request(fr)) {
 		ok = dispatch(&r);	/* reports the database down */
 	} else if (!db_up) {
 		problem_set(&r.prob, PT_SERVER_INTERNAL,
 		    "the database is unavailable");
 		ok = 0;
 	} else {
-		if (!c->nonce.loaded)
+		/* a new session (the database restarted): the nonce epoch
+		 * may have gone with the UNLOGGED tables of a crash */
+		if (!c->nonce.loaded || PQbackendPID(r.db->conn) != pid)
 			(void)nonce_load(r.db, &c->nonce);
 		ok = dispatch(&r);
 		db_rollback(r.db);

@@ -85,7 +85,9 @@ COMMENT ON TABLE notification_notice IS
     'Items already announced to an external account, so that each is '
     'announced once: a certificate issued (stage 0), a document or a '
     'certificate reaching a warning lead time (stage: the lead time in '
-    'days). run_id NULL: recorded when this migration ran.';
+    'days). run_id NULL: recorded when this migration ran. Each run '
+    'drops the notices that can no longer matter (the item is past its '
+    'window or its expiry).';
 
 -- Certificates issued in the week before this migration count as
 -- announced: the first run lists only those issued after it.
@@ -154,12 +156,14 @@ LANGUAGE sql STABLE AS $$
 	SELECT greatest(0, ceil(extract(epoch FROM p_t - now()) / 86400))::integer
 $$;
 
--- Returns true if mail may go to this address: not a reserved .invalid
--- domain (RFC 2606), as the accounts made before external accounts had
--- addresses carry.
+-- Returns true if mail may go to this address: one the outbox takes (a
+-- message it would refuse would fail the whole run), and not of the
+-- reserved .invalid domain (RFC 2606) that accounts made before external
+-- accounts had addresses carry.
 CREATE FUNCTION notification_address_ok(p_email text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT p_email !~* '(@|\.)invalid$'
+	SELECT p_email ~ '^[^@\s<>]+@[^@\s<>]+$'
+	    AND p_email !~* '(@|\.)invalid$'
 $$;
 
 -- Starts a run of the digests and elects it: p_job 'daily' is the
@@ -213,6 +217,15 @@ RETURNS TABLE (r_account bigint, r_email text, r_language text,
     r_kind text, r_data jsonb)
 LANGUAGE plpgsql AS $$
 BEGIN
+	-- Notices that can no longer matter: a certificate issued over a
+	-- week ago is never a candidate again; an object announced at a lead
+	-- time of at most N days has expired N days later.
+	DELETE FROM notification_notice n
+	    WHERE (n.kind = 'certificate_issued'
+		AND n.created_at < now() - interval '8 days')
+	    OR (n.kind <> 'certificate_issued' AND n.created_at < now() -
+		make_interval(days => n.stage + 1));
+
 	-- Certificates issued since the last run (at most a week back), to
 	-- the external account of the ACME account that ordered them.
 	RETURN QUERY
@@ -224,6 +237,9 @@ BEGIN
 		WHERE c.created_at > now() - interval '7 days'
 		AND x.status NOT IN ('REVOKED', 'DEACTIVATED')
 		AND notification_address_ok(x.email)
+		AND NOT EXISTS (SELECT 1 FROM notification_notice n
+		    WHERE n.kind = 'certificate_issued' AND n.object_id = c.id
+		    AND n.stage = 0 AND n.external_account_id = x.id)
 	), fresh AS (
 		INSERT INTO notification_notice (kind, object_id, stage,
 		    external_account_id, run_id)
@@ -311,6 +327,7 @@ BEGIN
 		    AND r.domain IS NOT DISTINCT FROM d.domain
 		    AND (r.expires_at IS NULL OR r.expires_at > d.expires_at))
 	), fresh AS (
+		-- (a lead time already announced conflicts and is left out)
 		INSERT INTO notification_notice (kind, object_id, stage,
 		    external_account_id, run_id)
 		SELECT 'document_expiring', cand.id::text, cand.stage, cand.xa,
@@ -451,16 +468,29 @@ COMMENT ON VIEW outbox_summary IS
 
 -- ----------------------------------------------------- operator commands
 
-CREATE FUNCTION op_outbox_json(o outbox) RETURNS json
+-- A message as the outbox commands show it; p_full adds the body and the
+-- bookkeeping (outbox show).
+CREATE FUNCTION op_outbox_json(o outbox, p_full boolean DEFAULT false)
+RETURNS json
 LANGUAGE sql STABLE AS $$
-	SELECT json_build_object('id', o.id, 'kind', o.kind,
-	    'recipient', o.recipient, 'language', o.language,
+	SELECT CASE WHEN NOT p_full THEN json_build_object('id', o.id,
+	    'kind', o.kind, 'recipient', o.recipient, 'language', o.language,
 	    'status', o.status, 'attempts', o.attempts,
 	    'created_at', rfc3339(o.created_at),
 	    'next_attempt_at', CASE WHEN o.status = 'pending'
 		THEN rfc3339(o.next_attempt_at) END,
 	    'sent_at', rfc3339(o.sent_at), 'last_error', o.last_error,
 	    'subject', o.subject)
+	ELSE json_build_object('id', o.id, 'kind', o.kind,
+	    'recipient', o.recipient, 'language', o.language,
+	    'external_account', o.external_account_id, 'status', o.status,
+	    'attempts', o.attempts, 'created_at', rfc3339(o.created_at),
+	    'next_attempt_at', CASE WHEN o.status = 'pending'
+		THEN rfc3339(o.next_attempt_at) END,
+	    'sent_at', rfc3339(o.sent_at), 'last_error', o.last_error,
+	    'run', o.run_id, 'dedup_key', o.dedup_key,
+	    'resent_from', o.resent_from, 'message_id', o.message_token,
+	    'subject', o.subject, 'body', o.body) END
 $$;
 
 -- The newest p_limit messages, of one status at most (p_pending, p_sent,
@@ -511,11 +541,7 @@ DECLARE
 	o outbox;
 BEGIN
 	o := op_need_outbox(p_id);
-	RETURN (op_outbox_json(o)::jsonb || jsonb_build_object(
-	    'external_account', o.external_account_id,
-	    'message_id', o.message_token, 'dedup_key', o.dedup_key,
-	    'run', o.run_id, 'resent_from', o.resent_from,
-	    'body', o.body))::json;
+	RETURN op_outbox_json(o, true);
 EXCEPTION WHEN SQLSTATE 'AC400' OR SQLSTATE 'AC404' OR SQLSTATE 'AC409' THEN
 	RETURN op_refusal(SQLSTATE, SQLERRM);
 END $$;
@@ -556,8 +582,7 @@ BEGIN
 		    jsonb_build_object('copy', v_new.id));
 	END IF;
 	PERFORM pg_notify('acme_work', 'outbox');
-	RETURN (op_outbox_json(v_new)::jsonb || jsonb_build_object(
-	    'resent_from', v_new.resent_from))::json;
+	RETURN op_outbox_json(v_new, true);
 EXCEPTION WHEN SQLSTATE 'AC400' OR SQLSTATE 'AC404' OR SQLSTATE 'AC409' THEN
 	RETURN op_refusal(SQLSTATE, SQLERRM);
 END $$;

@@ -16,9 +16,11 @@ failed=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/acme-run.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# number in the cmocka summary line "[  PASSED  ] N test(s)." (0 if none)
+# sum of the numbers in the cmocka summary lines "[  PASSED  ] N test(s)."
+# (one per group of tests; 0 if none)
 count() {
-	sed -n "s/^\[  $1  \] \([0-9][0-9]*\) test.*/\1/p" "$2" | tail -n 1
+	sed -n "s/^\[  $1  \] \([0-9][0-9]*\) test.*/\1/p" "$2" |
+	    awk '{ n += $1 } END { print n + 0 }'
 }
 
 echo "== unit tests"

@@ -242,6 +242,19 @@ class Stack:
     def http01_port(self):
         return self.ports["http01"]
 
+    # --- validation safety (test_hostile.py): begin ---
+    @property
+    def http01_https_port(self):
+        """The port, besides 443, an https redirect of http-01 may name."""
+        if "http01_https" not in self.ports:
+            while True:
+                port = free_port()
+                if port not in self.ports.values():
+                    break
+            self.ports["http01_https"] = port
+        return self.ports["http01_https"]
+    # --- validation safety: end ---
+
     @property
     def dns_port(self):
         return self.ports["dns"]
@@ -463,6 +476,12 @@ class Stack:
             "dns_servers = 127.0.0.1:%d" % p["dns"],
             "http01_port = %d" % p["http01"],
             "validation_timeout = 5",
+            # --- validation safety (test_hostile.py): begin ---
+            # the stack's names all resolve to loopback, a special-purpose
+            # range that production never allows
+            "validation_allow = 127.0.0.0/8,::1",
+            "http01_https_port = %d" % self.http01_https_port,
+            # --- validation safety: end ---
             "poll_interval = 1",
             "lease_seconds = 30",
             "retry_after = 1",
@@ -807,6 +826,32 @@ http {
         if not self.procs["acme-worker"].alive():
             self.fail("acme-worker", "exited right after restarting")
     # --- worker restart: end ---
+
+    # --- faults (tests/integration/test_faults.py): begin ---
+    def restart_postgres_immediate(self):
+        """PostgreSQL crashes and comes back: `pg_ctl stop -m immediate`
+        (no checkpoint: recovery at the next start empties the UNLOGGED
+        tables), then the same server started again on the same port."""
+        user = "postgres" if os.geteuid() == 0 else None
+        p = self.procs.get("postgres") or self.recorded().get("postgres")
+        self.run([os.path.join(self.pgbin or pg_bindir(), "pg_ctl"), "-D",
+                  self.pgdata, "-m", "immediate", "-w", "-t", "30", "stop"],
+                 "pg_ctl stop -m immediate", user=user, log="postgres")
+        if p is not None:
+            self._stop_one(p, signal.SIGQUIT, 10)
+        self.start_postgres()
+
+    def stop_named(self):
+        """Stop BIND: every lookup of the worker times out."""
+        p = self.procs.get("named") or self.recorded().get("named")
+        if p is not None:
+            self._stop_one(p, signal.SIGTERM, 10)
+
+    def start_named_again(self):
+        """Start BIND again after stop_named() (zones and their journals
+        kept)."""
+        self.start_named()
+    # --- faults: end ---
 
     # ----------------------------------------------------------- start/stop
 

@@ -4,6 +4,7 @@
  * the order valid in one transaction. A retry after a crash reuses the
  * serial, and UNIQUE (order_id) forbids a second certificate.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,29 @@ hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len)
 	*len = n;
 	return 1;
 }
+
+/* --- fault points (tests/integration/test_faults.py): begin --- */
+/*
+ * Dies by SIGKILL, as a crash or an operator's kill -9 would, when the
+ * ACME_WORKER_FAULT environment variable (the worker's fault seam) is
+ * "kill-" followed by step: after-claim, after-serial, after-sign or
+ * before-commit. The order and its reserved serial are logged first so
+ * that the tests can check that a signed certificate is never lost.
+ */
+static void
+fault_point(const char *step, const struct issue_job *j)
+{
+	const char *f = getenv("ACME_WORKER_FAULT");
+
+	if (f == NULL || strncmp(f, "kill-", 5) != 0 ||
+	    strcmp(f + 5, step) != 0)
+		return;
+	msg_warn("ACME_WORKER_FAULT=%s: raising SIGKILL %s (order %s, "
+	    "serial %s)", f, step, j->order_id, j->serial != NULL ?
+	    j->serial : "none");
+	raise(SIGKILL);
+}
+/* --- fault points: end --- */
 
 /* Returns 1 if the profile puts this field in the subject. */
 static int
@@ -111,6 +135,7 @@ job_issue(struct worker *w)
 	if (claimed <= 0)
 		return claimed;
 	log_set_reqid(j.order_id);
+	fault_point("after-claim", &j);
 	if (j.attempts > ISSUE_MAX_ATTEMPTS) {
 		fail(w, &j, PC_ACME_CA_ERROR, "issuance was interrupted too "
 		    "often");
@@ -135,6 +160,7 @@ job_issue(struct worker *w)
 		    "the order's request is unreadable");
 		goto out;
 	}
+	fault_point("after-serial", &j);
 	memset(&ip, 0, sizeof(ip));
 	ip.csr_der = j.csr;
 	ip.csr_len = j.csr_len;
@@ -146,6 +172,10 @@ job_issue(struct worker *w)
 	ip.subject.state = field(&j, "ST") ? j.org_state : NULL;
 	ip.serial = serial;
 	ip.serial_len = serial_len;
+	/* the database's clock, shared by every host, dates the
+	 * certificate: a worker whose clock is off does not */
+	if (j.db_now > 0)
+		now = (time_t)j.db_now;
 	ip.not_before = now - BACKDATE;
 	days = cfg_int(CFG_CERT_VALIDITY_DAYS);
 	if (j.validity_days > 0 && j.validity_days < days)
@@ -160,8 +190,10 @@ job_issue(struct worker *w)
 		    "certificate");
 		goto out;
 	}
+	fault_point("after-sign", &j);
 	chain = xasprintf("%s%s", pem, w->ca.chain_pem);
 	cert_id = random_id();
+	fault_point("before-commit", &j);
 	stored = jobs_store_certificate(&w->db, j.order_id, cert_id, j.serial,
 	    (long)ip.not_before, (long)ip.not_after, der, der_len, chain);
 	if (stored < 0)

@@ -98,20 +98,39 @@ usage(void)
 	exit(2);
 }
 
-/* Waits for a notification or the poll interval; drains notifications. */
+/* Drains the notifications libpq has read; returns how many there were. */
+static int
+drain_notifies(struct worker *w)
+{
+	PGnotify *n;
+	int count = 0;
+
+	(void)PQconsumeInput(w->db.conn);
+	while ((n = PQnotifies(w->db.conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
+}
+
+/*
+ * Waits for a notification or the poll interval; drains notifications.
+ * A notification that came with the result of a job's query is already
+ * in libpq's queue, not on the socket: it is work (perhaps a job the
+ * loop's last claims missed), so there is no waiting then.
+ */
 static void
 wait_work(struct worker *w)
 {
 	struct pollfd pfd;
-	PGnotify *n;
 
+	if (drain_notifies(w) > 0)
+		return;
 	pfd.fd = PQsocket(w->db.conn);
 	pfd.events = POLLIN;
 	if (pfd.fd >= 0 &&
 	    poll(&pfd, 1, (int)cfg_int(CFG_POLL_INTERVAL) * 1000) > 0)
-		(void)PQconsumeInput(w->db.conn);
-	while ((n = PQnotifies(w->db.conn)) != NULL)
-		PQfreemem(n);
+		(void)drain_notifies(w);
 }
 
 /* Runs jobs until none is left; returns 0 on a database error. */

@@ -33,8 +33,35 @@
 static struct {
 	time_t	 paused_until;	/* no delivery before: server unreachable */
 	int	 disabled_told;	/* smtp_host is empty, said once */
+	int	 from_told;	/* smtp_from is unusable, said once */
 	int	 starttls_told;	/* smtp_starttls is neither yes nor no */
 } nt;
+
+/* Returns 1 if the configuration lets this worker deliver; says once
+ * why it does not. Messages wait meanwhile, their attempts untouched. */
+static int
+delivery_configured(void)
+{
+	char *addr = NULL, *display = NULL;
+	int ok;
+
+	if (cfg_str(CFG_SMTP_HOST)[0] == '\0') {
+		if (!nt.disabled_told)
+			msg_warn("notifications: smtp_host is empty: e-mail "
+			    "waits in the outbox");
+		nt.disabled_told = 1;
+		return 0;
+	}
+	ok = smtp_from_parse(cfg_str(CFG_SMTP_FROM), &addr, &display);
+	if (!ok && !nt.from_told)
+		msg_err("notifications: smtp_from \"%s\" is not an address "
+		    "(\"address\" or \"Name <address>\"): e-mail waits in the "
+		    "outbox", cfg_str(CFG_SMTP_FROM));
+	nt.from_told = !ok;
+	free(addr);
+	free(display);
+	return ok;
+}
 
 void
 job_notify_daily(struct worker *w)
@@ -163,14 +190,7 @@ job_notify(struct worker *w)
 	long retry;
 	int sent;
 
-	if (cfg_str(CFG_SMTP_HOST)[0] == '\0') {
-		if (!nt.disabled_told)
-			msg_warn("notifications: smtp_host is empty: e-mail "
-			    "waits in the outbox");
-		nt.disabled_told = 1;
-		return 0;
-	}
-	if (time(NULL) < nt.paused_until)
+	if (time(NULL) < nt.paused_until || !delivery_configured())
 		return 0;
 	switch (notify_claim(&w->db, cfg_int(CFG_LEASE_SECONDS), &m)) {
 	case 1:

@@ -13,7 +13,8 @@ do-nothing FastCGI responder (tests/bench/nullfcgi.c, the ceiling) and for
 Pebble (directly, and proxied by the same nginx).
 
     /usr/bin/python3 tests/bench/bench.py --build build [--seconds 15]
-        [--levels 1,4,16,64] [--children 4] [--workers 1] [--json FILE]
+        [--levels 1,4,16,64] [--children 4] [--workers 4] [--json FILE]
+        [--servers acme,pebble] [--no-wrk] [--pg-top FILE] [--keep]
 
 Everything runs in a temporary state directory that is removed at the end
 (kept with --keep); every process it started is stopped, whatever happens.
@@ -103,7 +104,8 @@ class Bench:
                         argv[i] = off.replace("=off", "=on")
                     argv += ["-c", "shared_buffers=256MB",
                              "-c", "shared_preload_libraries="
-                             "pg_stat_statements"]
+                             "pg_stat_statements",
+                             "-c", "pg_stat_statements.track_planning=on"]
                 return super().spawn(name, argv, env, user)
 
         self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
@@ -241,12 +243,12 @@ class Bench:
         res["cpu"] = {k: after[k] - before[k] for k in after}
         return res
 
-    def runs(self, name, directory, creds, cpu_fn):
+    def runs(self, name, directory, creds, cpu_fn, levels=None):
         gen = self.loadgen(directory, creds, name)
         try:
-            # warm-up, not reported: caches, connections, JIT of nothing
+            # warm-up, not reported: caches, connections, plans
             self.run_level(gen, min(4, len(creds)), 3, cpu_fn)
-            for n in self.levels:
+            for n in levels or self.levels:
                 r = self.run_level(gen, n, self.args.seconds, cpu_fn)
                 self.results[name].append(r)
                 print(fmt_run(name, r), flush=True)
@@ -254,6 +256,21 @@ class Bench:
             gen.stdin.write("quit\n")
             gen.stdin.flush()
             gen.wait(30)
+
+    def pebble_runs(self, n):
+        """Pebble afresh for each level: once it hangs (its in-memory
+        store can deadlock under concurrency), it stays hung, and the next
+        levels would only measure that."""
+        for level in self.levels:
+            keys = self.start_pebble(n)
+            psid = self.extra["pebble"].pid
+            try:
+                self.runs("pebble",
+                          "https://127.0.0.1:%d/dir" % self.pebble_port,
+                          keys[:max(level, 4)],
+                          lambda: {"pebble": tree_cpu(psid)}, [level])
+            finally:
+                self.stop_extra("pebble")
 
     # ---------------------------------------------------------------- wrk
 
@@ -337,9 +354,11 @@ class Bench:
         """The statements that took the most time, for the profile."""
         out = self.st.psql(
             "SELECT calls, round(total_exec_time::numeric, 1), "
-            "round((total_exec_time / calls)::numeric, 3), "
+            "round((total_exec_time / nullif(calls, 0))::numeric, 3), "
+            "round((total_plan_time / nullif(calls, 0))::numeric, 3), "
             "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
-            "FROM pg_stat_statements ORDER BY total_exec_time DESC "
+            "FROM pg_stat_statements ORDER BY total_exec_time + "
+            "total_plan_time DESC "
             "LIMIT 25")
         with open(path, "w") as f:
             f.write(out)
@@ -352,18 +371,20 @@ class Bench:
                                   self.args.seconds, self.args.children,
                                   self.args.workers), flush=True)
         self.start_stack()
-        creds = self.mint(n)
-        self.st.psql("SELECT pg_stat_statements_reset()")
-        self.runs("acme", self.st.directory_url, creds, self.acme_cpu)
-        self.pg_top(os.path.join(self.state, "pg_stat_statements.txt"))
-        if self.args.pg_top:
-            shutil.copy(os.path.join(self.state, "pg_stat_statements.txt"),
-                        self.args.pg_top)
-        pkeys = self.start_pebble(n)
-        psid = self.extra["pebble"].pid
-        self.runs("pebble", "https://127.0.0.1:%d/dir" % self.pebble_port,
-                  pkeys, lambda: {"pebble": tree_cpu(psid)})
+        servers = self.args.servers.split(",")
+        if "acme" in servers:
+            creds = self.mint(n)
+            self.st.psql("SELECT pg_stat_statements_reset()")
+            self.runs("acme", self.st.directory_url, creds, self.acme_cpu)
+            self.pg_top(os.path.join(self.state, "pg_stat_statements.txt"))
+            if self.args.pg_top:
+                shutil.copy(os.path.join(self.state,
+                                         "pg_stat_statements.txt"),
+                            self.args.pg_top)
+        if "pebble" in servers:
+            self.pebble_runs(n)
         if not self.args.no_wrk:
+            self.start_pebble(n)
             self.wrk_all()
         report(self.results, self.levels)
         if self.args.json:
@@ -505,13 +526,15 @@ def main():
     ap.add_argument("--children", type=int,
                     default=int(os.environ.get("BENCH_CHILDREN", "4")))
     ap.add_argument("--workers", type=int,
-                    default=int(os.environ.get("BENCH_WORKERS", "1")))
+                    default=int(os.environ.get("BENCH_WORKERS", "4")))
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--request-timeout", type=int, default=10,
                     help="seconds before one request is a stall")
     ap.add_argument("--flow-timeout", type=int, default=60,
                     help="seconds before one flow is a stall")
     ap.add_argument("--no-wrk", action="store_true")
+    ap.add_argument("--servers", default="acme,pebble",
+                    help="which servers to run the flows against")
     ap.add_argument("--json", help="write the raw results there")
     ap.add_argument("--pg-top", help="copy pg_stat_statements' top there")
     ap.add_argument("--keep", action="store_true",

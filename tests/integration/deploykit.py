@@ -22,8 +22,11 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 import fcgiclient
 import stack as stackmod
+import test_zz_health
 
 REPO = stackmod.REPO
 NGINX_SITE = os.path.join(REPO, "nginx", "acme-site.conf")
@@ -33,6 +36,7 @@ APACHE_LOCATIONS = os.path.join(REPO, "apache", "acme-locations.conf")
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 _running = []
+_started = []          # every Proc, for the sanitizer scan
 
 
 def _kill_all():
@@ -137,7 +141,9 @@ class Proc:
                 stderr=subprocess.STDOUT, env=env, cwd=cwd or stack.state,
                 start_new_session=True)
         self.pid = self.popen.pid
+        self.logs = [self.log]
         _running.append(self)
+        _started.append(self)
 
     def alive(self):
         return self.popen.poll() is None
@@ -239,6 +245,27 @@ class Worker(Proc):
         return len(re.findall(r": issued certificate ", self.log_text()))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_sanitizer_reports():
+    """Module fixture (autouse where imported): once the module's tests are
+    done, the logs of every process it started must hold no sanitizer
+    report and no crash (as test_zz_health checks the stack's)."""
+    first = len(_started)
+    yield
+    found = []
+    for p in _started[first:]:
+        for path in p.logs:
+            try:
+                with open(path, errors="replace") as f:
+                    for line in f:
+                        if test_zz_health.SANITIZER.search(line) or \
+                                test_zz_health.CRASH.search(line):
+                            found.append("%s: %s" % (path, line.rstrip()))
+            except OSError:
+                pass
+    assert not found, "\n".join(found[:50])
+
+
 def _replace(text, old, new, what):
     assert old in text, "the sample %s no longer contains %r: update " \
         "tests/integration/deploykit.py with it" % (what, old)
@@ -289,11 +316,11 @@ class Nginx(Proc):
     the given acme-fcgi addresses ("unix:/path" or "host:port"), one
     /metrics/N location each."""
 
-    def __init__(self, stack, name, backends):
+    def __init__(self, stack, name, backends, https=None):
         self.dir = workdir(stack, name)
         for t in ("body", "fastcgi", "proxy", "scgi", "uwsgi"):
             os.makedirs(os.path.join(self.dir, t), exist_ok=True)
-        self.https = stackmod.free_port()
+        self.https = https or stackmod.free_port()
         self.http = stackmod.free_port()
         while self.http == self.https:
             self.http = stackmod.free_port()
@@ -331,6 +358,7 @@ http {
         assert r.returncode == 0, "nginx -t:\n%s%s" % (r.stdout, r.stderr)
         super().__init__(stack, name, [nginx, "-p", self.dir, "-c",
                                        self.conf, "-e", self.error_log])
+        self.logs.append(self.error_log)
         wait_until(lambda: tcp_open(self.https), 30, "nginx %s on port %d"
                    % (name, self.https))
 
@@ -399,6 +427,7 @@ class Apache(Proc):
                "setenvif", "unique_id", "socache_shmcb", "ssl", "http2")
     PROXY_MODULES = ("proxy", "proxy_fcgi", "proxy_balancer", "slotmem_shm",
                      "lbmethod_byrequests")
+    FCGID_MODULES = ("fcgid", "env")
 
     def __init__(self, stack, name, mode, members=(), fcgid_command=None,
                  https=None):
@@ -406,6 +435,12 @@ class Apache(Proc):
         for sub in ("run", "htdocs", "fcgid"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
             os.chmod(os.path.join(self.dir, sub), 0o755)
+        user = apache_user()
+        if user is not None:
+            # mod_fcgid's process manager, running as User, makes its
+            # sockets there
+            pw = pwd.getpwnam(user)
+            os.chown(os.path.join(self.dir, "fcgid"), pw.pw_uid, pw.pw_gid)
         self.mode = mode
         self.https = https or stackmod.free_port()
         self.http = stackmod.free_port()
@@ -417,8 +452,7 @@ class Apache(Proc):
         with open(self.site, "w") as f:
             f.write(self.render(stack, members, fcgid_command))
         mods = self.MODULES + (self.PROXY_MODULES if mode == "proxy"
-                               else ("fcgid",))
-        user = apache_user()
+                               else self.FCGID_MODULES)
         lines = [
             "# written by tests/integration/deploykit.py",
             'ServerRoot "%s"' % self.dir,
@@ -457,6 +491,8 @@ class Apache(Proc):
         super().__init__(stack, name, [apache2, "-DFOREGROUND", "-f",
                                        self.conf, "-d", self.dir],
                          env=self.env())
+        # mod_fcgid's acme-fcgi processes log there
+        self.logs.append(self.error_log)
         wait_until(lambda: self.alive() and tcp_open(self.https), 30,
                    "apache %s on port %d" % (name, self.https))
 

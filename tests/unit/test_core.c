@@ -90,7 +90,8 @@ test_config_load(void **state)
 		{ "  base_url =  https://acme.example  \n", 1 },
 		{ "nosuchkey = 1\n", 0 },
 		{ "children = eight\n", 0 },
-		{ "children = 0\n", 0 },
+		{ "children = 0\n", 1 },	/* no master (mod_fcgid) */
+		{ "children = -1\n", 0 },
 		{ "children = 257\n", 0 },
 		{ "cert_validity_days = 200\n", 0 },
 		{ "children\n", 0 },

@@ -35,6 +35,9 @@ test_json_scanner(void **state)
 		{ "{\"\xc3\xa9t\xc3\xa9\":\"\xf0\x9f\x98\x80\"}", 1 },
 		{ "[0, -0, 0.5, 10, 1E5, 1e-5]", 1 },
 		{ "\"x\"", 1 },
+		{ "0", 1 },		/* fuzz: "0\n" was taken, "0" not */
+		{ "0\n", 1 },
+		{ "-12.5e3", 1 },
 		{ "[\"\\u0000\"]", 1 },		/* NUL in a value: callers */
 		/* single quotes (json-c takes them) */
 		{ "{'a':1}", 0 },
@@ -178,6 +181,24 @@ test_json_many_members(void **state)
 	free(buf);
 }
 
+/* A string member with an escaped NUL is no string to json_get_str:
+ * "x.demo.test\u0000" must not become "x.demo.test". */
+static void
+test_json_get_str_nul(void **state)
+{
+	static const char text[] =
+	    "{\"a\":\"x.demo.test\\u0000\",\"b\":\"ok\"}";
+	json_object *o;
+
+	(void)state;
+	o = json_parse_strict(text, strlen(text));
+	assert_non_null(o);
+	assert_null(json_get_str(o, "a"));
+	assert_string_equal(json_get_str(o, "b"), "ok");
+	assert_null(json_get_str(o, "c"));
+	json_object_put(o);
+}
+
 /* Returns the flattened JWS of a raw protected header text (and an
  * empty payload, a dummy signature); caller frees. */
 static char *
@@ -253,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_json_scanner),
 		cmocka_unit_test(test_json_depth),
 		cmocka_unit_test(test_json_many_members),
+		cmocka_unit_test(test_json_get_str_nul),
 		cmocka_unit_test(test_jws_header_duplicates),
 	};
 

@@ -149,6 +149,52 @@ test_reply_limits(void **state)
 	free(buf);
 }
 
+/* Every prefix of a valid reply is "not complete yet"; the whole of it
+ * is taken; random bytes never take more than they are. */
+static void
+test_reply_prefixes(void **state)
+{
+	static const char *const replies[] = {
+		"220 mail.example ESMTP\r\n",
+		"250-mail.example\r\n250-SIZE 1000\r\n250 HELP\r\n",
+		"354\n",
+		"535 5.7.8 Authentication credentials invalid\r\n",
+	};
+	struct smtp_reply r;
+	unsigned char buf[64];
+	size_t i, n, len;
+	long got;
+
+	(void)state;
+	for (i = 0; i < NELEM(replies); i++) {
+		len = strlen(replies[i]);
+		for (n = 0; n < len; n++) {
+			got = smtp_reply_parse(replies[i], n, &r);
+			if (got != 0)
+				fail_msg("reply %zu, %zu of %zu bytes: got %ld",
+				    i, n, len, got);
+		}
+		assert_int_equal(smtp_reply_parse(replies[i], len, &r),
+		    (long)len);
+		smtp_reply_clear(&r);
+	}
+	for (i = 0; i < 20000; i++) {
+		rand_bytes(buf, sizeof(buf));
+		n = buf[0] % sizeof(buf);
+		/* mostly digits and line ends, to get past the first checks */
+		for (len = 1; len < n; len++)
+			if (buf[len] < 0xa0)
+				buf[len] = (unsigned char)"250- \r\n"[buf[len] % 7];
+		got = smtp_reply_parse((const char *)buf + 1, n > 0 ? n - 1 : 0,
+		    &r);
+		assert_true(got >= -1 && got <= (long)n);
+		if (got > 0)
+			assert_true(r.nlines > 0 && r.code >= 200 &&
+			    r.code <= 559);
+		smtp_reply_clear(&r);
+	}
+}
+
 static void
 test_ehlo(void **state)
 {
@@ -688,6 +734,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reply_parse),
 		cmocka_unit_test(test_reply_limits),
+		cmocka_unit_test(test_reply_prefixes),
 		cmocka_unit_test(test_ehlo),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_dot_stuff),
