@@ -85,6 +85,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_RETRY_AFTER] = { "retry_after", CFG_T_INT, "1", 1, 3600,
 	    "Retry-After seconds sent while an order or challenge is being "
 	    "processed" },
+	[CFG_HOUSEKEEPING_INTERVAL] = { "housekeeping_interval", CFG_T_INT,
+	    "60", 1, 86400, "seconds between the worker's housekeeping runs "
+	    "(expiring orders, authorizations and documents, purging used "
+	    "nonces); a worker also runs it when it starts" },
 	/* --- e-mail notifications (common/notify.c): begin --- */
 	[CFG_SMTP_HOST] = { "smtp_host", CFG_T_STR, "", 0, 0,
 	    "SMTP server (relay) the workers deliver e-mail to; empty: "

@@ -34,6 +34,7 @@ enum cfg_key {
 	CFG_POLL_INTERVAL,
 	CFG_LEASE_SECONDS,
 	CFG_RETRY_AFTER,
+	CFG_HOUSEKEEPING_INTERVAL,
 	/* e-mail notifications (common/notify.c, worker/notify.c) */
 	CFG_SMTP_HOST,
 	CFG_SMTP_PORT,

@@ -256,5 +256,6 @@ jobs_housekeeping(struct db *db, long nonce_lifetime)
 	    "now() WHERE status IN ('pending', 'ready') AND expires_at <= "
 	    "now()", 0, NULL) &&
 	    db_exec(db, "UPDATE authorization_ SET status = 'expired' "
-	    "WHERE status = 'pending' AND expires_at <= now()", 0, NULL);
+	    "WHERE status = 'pending' AND expires_at <= now()", 0, NULL) &&
+	    db_exec(db, "SELECT documents_expire()", 0, NULL);
 }

@@ -488,6 +488,9 @@ class Stack:
             "nonce_lifetime = 3600",
             "order_lifetime = 3600",
             "orders_page_size = 3",
+            # housekeeping (expiring documents...) only when a worker
+            # starts: tests that need it restart the worker
+            "housekeeping_interval = 3600",
             "documents_url = https://ca.test/documents",
             "ca_issuers_url = http://127.0.0.1:%d/ca/intermediate.der"
             % p["https"],

@@ -17,7 +17,6 @@
 #include "jobs.h"
 #include "util.h"
 
-#define HOUSEKEEPING_INTERVAL	60
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t got_hup;
@@ -227,7 +226,7 @@ main(int argc, char *argv[])
 			sleep(1);
 			continue;
 		}
-		if (time(NULL) - last_hk >= HOUSEKEEPING_INTERVAL) {
+		if (time(NULL) - last_hk >= cfg_int(CFG_HOUSEKEEPING_INTERVAL)) {
 			(void)jobs_housekeeping(&w.db,
 			    cfg_int(CFG_NONCE_LIFETIME));
 			job_notify_daily(&w);

@@ -1095,3 +1095,31 @@ def test_database_failure(stack, code, table, column, what):
     assert_catalogue(r, code)
     # and the service is fine again
     assert c.post_as_get(url).status_code == 200
+
+
+# ------------------------------------------------- documents expiring
+
+
+def test_worker_expires_documents(stack):
+    """A VALID document past its date, with nothing to replace it, is
+    expired by the worker's housekeeping (run when a worker starts; the
+    test stack's interval is long) and the external account goes back to
+    PENDING: the customer then gets PENDING_EXTERNAL_ACCOUNT."""
+    t = Tenant(stack, "docexp")
+    c, kid = t.bound_client()
+    doc = t.docs["REQUEST_FORM"]
+    stack.psql("UPDATE document SET expires_at = now() - interval "
+               "'1 minute' WHERE id = %s" % doc)
+    stack.restart_worker()
+    deadline = time.monotonic() + 20
+    status = None
+    while time.monotonic() < deadline:
+        status = stack.psql("SELECT d.status || '|' || x.status FROM "
+                            "document d, external_account x WHERE d.id = "
+                            "%s AND x.id = %s" % (doc, t.xa)).strip()
+        if status == "EXPIRED|PENDING":
+            break
+        time.sleep(0.2)
+    assert status == "EXPIRED|PENDING", status
+    r = new_order(c, [t.name()])
+    assert_catalogue(r, "PENDING_EXTERNAL_ACCOUNT")
