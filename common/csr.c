@@ -15,6 +15,7 @@
 
 #include "problem.h"
 #include "util.h"
+#include "weakkey.h"
 #include "x509.h"
 
 /* Digests refused in the CSR's self-signature. */
@@ -143,6 +144,11 @@ csr_check_key(EVP_PKEY *pk, const int *allowed, size_t nallowed,
 		problem_set(p, PT_BAD_CSR_KEY, "RSA keys of %d bits are not "
 		    "accepted; allowed sizes: %s", n,
 		    nallowed > 0 ? list : "none");
+		return 0;
+	}
+	if ((tn = weakkey_check(pk)) != NULL) {
+		problem_set(p, PT_BAD_CSR_KEY, "the CSR's key is refused: %s",
+		    tn);
 		return 0;
 	}
 	if (account_key != NULL && EVP_PKEY_eq(pk, account_key) == 1) {

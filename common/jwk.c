@@ -19,6 +19,7 @@
 #include "jsonutil.h"
 #include "problem.h"
 #include "util.h"
+#include "weakkey.h"
 
 #define JWK_RSA_MIN_BITS	2048
 #define JWK_RSA_MAX_BITS	4096
@@ -276,6 +277,10 @@ jwk_parse_rsa(json_object *obj, struct jwk *out, struct problem *p)
 		problem_set(p, PT_BAD_PUBLIC_KEY,
 		    "RSA key refused: the public exponent must be at most "
 		    "%d bits", JWK_RSA_MAX_E_LEN * 8);
+	else if (weakkey_roca(n, nlen))
+		problem_set(p, PT_BAD_PUBLIC_KEY, "RSA key refused: its "
+		    "modulus has the ROCA fingerprint (CVE-2017-15361), so its "
+		    "private key can be computed; generate a new key");
 	else if ((pkey = jwk_rsa_pkey(n, nlen, e, elen)) == NULL) {
 		ERR_clear_error();
 		problem_set(p, PT_BAD_PUBLIC_KEY, "RSA key refused: "

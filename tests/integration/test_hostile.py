@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import math
 import os
 import socket
 import ssl
@@ -700,6 +701,53 @@ def rsa_jwk(n, e):
     return {"kty": "RSA", "n": enc(n), "e": enc(e)}
 
 
+def is_probable_prime(n, rounds=32):
+    if n < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13):
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for _ in range(rounds):
+        x = pow(int.from_bytes(os.urandom(8), "big") % (n - 3) + 2, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def roca_key():
+    """A 2048-bit RSA key of the ROCA family (CVE-2017-15361): primes
+    k * M + (65537^a mod M), M the product of the primes up to 167."""
+    m = 1
+    for p in range(2, 168):
+        if all(p % d for d in range(2, int(p ** 0.5) + 1)):
+            m *= p
+    lo = math.isqrt(1 << 2047) + 1
+
+    def prime():
+        while True:
+            k = int.from_bytes(os.urandom(101), "big") >> 3 | (1 << 804)
+            a = int.from_bytes(os.urandom(3), "big") + 1
+            p = k * m + pow(65537, a, m)
+            if lo <= p < (1 << 1024) and is_probable_prime(p):
+                return p
+    p, q = prime(), prime()
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    pub = rsa.RSAPublicNumbers(e, p * q)
+    return rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1),
+                                 pow(q, -1, p), pub).private_key()
+
+
 def weak_keys():
     """(what, JWK, signing key or None, alg) of keys newAccount refuses."""
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
@@ -710,7 +758,9 @@ def weak_keys():
     nums = p256.public_key().public_numbers()
     off = acmeclient.jwk_of(p256)
     off["y"] = b64u_raw(((nums.y + 1) % (1 << 256)).to_bytes(32, "big"))
+    roca = roca_key()
     keys = [
+        ("ROCA", acmeclient.jwk_of(roca), roca, "RS256"),
         ("RSA 1024", acmeclient.jwk_of(small), small, "RS256"),
         ("RSA 8192", rsa_jwk(big_n, 65537), None, "RS256"),
         ("e = 3", acmeclient.jwk_of(e3), e3, "RS256"),
@@ -764,6 +814,8 @@ def test_weak_account_keys(stack, mint_eab):
                                        ERR + "badSignatureAlgorithm"), \
                 "%s: HTTP %d %s" % (what, r.status_code, r.text)
             assert r.status_code == 400, (what, r.text)
+            if what == "ROCA":
+                assert "ROCA" in doc["detail"], doc
     binds(stack, eab)
 
 
@@ -1011,6 +1063,7 @@ def test_hostile_csrs(stack, mint_eab, uniq):
         ("trailing bytes", good + b"\x00"),
         ("trailing DER", good + b"\x05\x00"),
         ("RSA 1024", make_csr(names, bits=1024)[0]),
+        ("ROCA key", make_csr(names, key=roca_key())[0]),
         ("EC key", x509.CertificateSigningRequestBuilder().subject_name(
             x509.Name([])).add_extension(x509.SubjectAlternativeName(
                 [x509.DNSName(n) for n in names]), critical=False).sign(
@@ -1028,6 +1081,8 @@ def test_hostile_csrs(stack, mint_eab, uniq):
                     what, r.status_code, r.text)
             if what not in ("empty",):
                 assert doc["type"] == ERR + "badCSR", (what, doc)
+            if what == "ROCA key":
+                assert "ROCA" in doc["detail"], doc
         std = base64.b64encode(good).decode()
         for csr_value in [None, 42, b64u_raw(good) + "=", b64u_raw(good) +
                           " "] + ([std] if set(std) & set("+/=") else []):
