@@ -875,14 +875,23 @@ def test_certificates(stack, ctl):
     acct = bind(stack, d["kid"], d["hmac_key"], uniq("thumb"))
     order, cert = uniq("ord"), uniq("crt")
     serial = uuid.uuid4().hex
+    org = ctl.json("acme-account", "show", d["kid"])["organization"]
+    # a row as the worker writes it: the order's reserved serial, and the
+    # certificate's debit (after a credit), so the suite's invariants hold
     sql(stack, "INSERT INTO orders (id, account_id, status, identifiers, "
-        "names, expires_at) VALUES ('%s', %d, 'valid', '[]', "
-        "'{www.cert.example}', now() + interval '1 day')" % (order, acct))
+        "names, expires_at, serial) VALUES ('%s', %d, 'valid', '[]', "
+        "'{www.cert.example}', now() + interval '1 day', '%s')" % (
+            order, acct, serial))
+    sql(stack, "INSERT INTO credit_ledger (organization_id, delta, "
+        "balance_after, reason, actor) VALUES (%s, 1, 0, 'test', 'test')"
+        % org)
+    sql(stack, "INSERT INTO credit_ledger (organization_id, delta, "
+        "balance_after, reason, order_id, actor) VALUES (%s, -1, 0, "
+        "'certificate', '%s', 'test')" % (org, order))
     sql(stack, "INSERT INTO certificate (id, order_id, account_id, serial, "
         "names, not_before, not_after, der, pem_chain) VALUES ('%s', '%s', "
         "%d, '%s', '{www.cert.example}', now(), now() + interval '90 days', "
         "'\\x00', '')" % (cert, order, acct, serial))
-    org = ctl.json("acme-account", "show", d["kid"])["organization"]
     for args in (("--org", org), ("--acme-account", d["kid"])):
         lst = ctl.json("certificate", "list", *args)
         assert [(x["id"], x["serial"], x["revoked"]) for x in lst] == [
