@@ -28,6 +28,7 @@
 #include "../fuzz/fuzz_json.c"
 #include "../fuzz/fuzz_jwk.c"
 #include "../fuzz/fuzz_jws.c"
+#include "../fuzz/fuzz_smtp.c"
 
 #define CORPUS	"tests/fuzz/corpus"
 
@@ -102,6 +103,7 @@ main(void)
 		{ "json", fuzz_json },
 		{ "jwk", fuzz_jwk },
 		{ "jws", fuzz_jws },
+		{ "smtp", fuzz_smtp },
 	};
 	struct CMUnitTest tests[sizeof(targets) / sizeof(targets[0])];
 	size_t i;
