@@ -281,30 +281,6 @@ store_account_deactivate(struct db *db, long id)
 	return rc;
 }
 
-char **
-store_account_orders(struct db *db, long id, size_t max, size_t *n)
-{
-	char buf[32], lim[32];
-	const char *vals[2] = { buf, lim };
-	PGresult *res;
-	char **v;
-	int i;
-
-	*n = 0;
-	snprintf(buf, sizeof(buf), "%ld", id);
-	snprintf(lim, sizeof(lim), "%zu", max);
-	res = db_query(db, "SELECT id FROM orders WHERE account_id = $1 "
-	    "ORDER BY created_at DESC LIMIT $2", 2, vals);
-	if (res == NULL)
-		return NULL;
-	v = xcalloc((size_t)PQntuples(res) + 1, sizeof(char *));
-	for (i = 0; i < PQntuples(res); i++)
-		v[i] = db_strdup(res, i, 0);
-	*n = (size_t)PQntuples(res);
-	PQclear(res);
-	return v;
-}
-
 int
 store_order_policy(struct db *db, long acme_account_id, char *const *names,
     size_t n, const char *profile, struct policy_problem **out)

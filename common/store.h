@@ -120,9 +120,6 @@ long	 store_account_bind(struct db *, const char *kid, const char *hmac,
 int	 store_account_set_contact(struct db *, long id, const char *contact);
 /* Deactivates a valid account; returns 1 or 0 (not valid) or -1. */
 int	 store_account_deactivate(struct db *, long id);
-/* Returns the order ids of an account, newest first (at most max). */
-char	**store_account_orders(struct db *, long id, size_t max, size_t *n);
-
 /* Checks an order against the CA's policy (order_policy in SQL). Returns
  * the number of problems (0: allowed) with *out (owned, free with
  * policy_free), or -1 on error. */
