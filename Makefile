@@ -1,4 +1,5 @@
-# Build of acme-fcgi, acme-worker and acmectl over libacme.a (common/).
+# Build of acme-fcgi, acme-worker, acme-web and acmectl over libacme.a
+# (common/).
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -23,6 +24,7 @@ COMMON_SRC = $(wildcard common/*.c)
 FCGI_SRC   = $(wildcard fcgi/*.c)
 WORKER_SRC = $(wildcard worker/*.c)
 ADMIN_SRC  = $(wildcard admin/*.c) $(BUILD)/admin/migrations.c
+WEB_SRC    = $(wildcard web/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -30,15 +32,20 @@ FCGI_OBJ   = $(FCGI_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o)
 ADMIN_OBJ  = $(patsubst $(BUILD)/%,%,$(ADMIN_SRC))
 ADMIN_OBJ := $(ADMIN_OBJ:%.c=$(BUILD)/%.o)
+WEB_OBJ    = $(WEB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/site_css.o
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# the web core the unit test links (not the pages, not main)
+WEB_CORE_OBJ = $(addprefix $(BUILD)/web/,request.o response.o layout.o \
+	session.o site_css.o)
 # worker modules the unit tests link (everything but main)
 WORKER_LIB_OBJ = $(filter-out $(BUILD)/worker/main.o,$(WORKER_OBJ))
 
-PROGS = $(BUILD)/acme-fcgi $(BUILD)/acme-worker $(BUILD)/acmectl
+PROGS = $(BUILD)/acme-fcgi $(BUILD)/acme-worker $(BUILD)/acmectl \
+	$(BUILD)/acme-web
 
 all: $(PROGS) $(UNIT_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h worker/*.h admin/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h worker/*.h admin/*.h web/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -62,10 +69,33 @@ $(BUILD)/acme-worker: $(WORKER_OBJ) $(BUILD)/libacme.a
 $(BUILD)/acmectl: $(ADMIN_OBJ) $(BUILD)/libacme.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# acme-web carries its one stylesheet (web/site.css) as a C string.
+$(BUILD)/web/site_css.c: web/site.css
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from web/site.css: do not edit */'; \
+	  echo '#include "web-internal.h"'; \
+	  echo 'const char web_site_css[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' \
+	    -e 's/$$/\\n"/' web/site.css; \
+	  echo ';'; } > $@
+
+$(BUILD)/web/site_css.o: $(BUILD)/web/site_css.c $(wildcard web/*.h)
+	$(CC) $(ALL_CFLAGS) -Iweb -c -o $@ $<
+
+$(BUILD)/acme-web: $(WEB_OBJ) $(BUILD)/libacme.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iworker $(LDFLAGS) -o $@ \
 	    $(filter-out tests/fuzz/%,$^) -lcmocka $(LDLIBS)
+
+# the web's unit test links the web core (and replays its fuzz corpus)
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_CORE_OBJ) \
+	    $(BUILD)/libacme.a $(wildcard tests/fuzz/fuzz_web_*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iweb $(LDFLAGS) -o $@ \
+	    $(filter-out tests/fuzz/%,$^) -lcmocka -lfcgi $(LDLIBS)
 
 # the unit test replaying the fuzz corpus includes the fuzz targets
 $(BUILD)/tests/test_hostile_corpus: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -102,6 +132,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fake_dns.c tests/fuzz/fuzz.h \
 	$(CC) $(ALL_CFLAGS) -Iworker -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
 	    tests/fuzz/fake_dns.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a \
 	    $(LDLIBS)
+
+# the web's parsers (web/request.c)
+$(BUILD)/fuzz/fuzz_web_%: tests/fuzz/fuzz_web_%.c tests/fuzz/fuzz.h \
+	    $(BUILD)/web/request.o $(BUILD)/libacme.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iweb -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/web/request.o $(BUILD)/libacme.a -lfcgi $(LDLIBS)
 
 fuzzers: $(FUZZ_BIN)
 

@@ -188,6 +188,34 @@ static const struct arg eab_create_args[] = {
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
+/* --- back office operators (admin/operator.c): begin --- */
+static const struct arg operator_create_args[] = {
+	{ ARG_TEXT, "NAME", 0, ARGF_REQUIRED, NULL },
+	{ ARG_TEXT, "--email", 1, ARGF_REQUIRED, NULL },
+	{ ARG_TEXT, "--cert", 2, ARGF_REQUIRED, NULL },
+	{ ARG_TEXT, "--password-file", 3, 0, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+
+static const struct arg operator_verb_args[] = {
+	{ ARG_TEXT, "NAME", 0, ARGF_REQUIRED, NULL },
+	{ ARG_VERB, NULL, 1, 0, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+
+static const struct arg operator_password_args[] = {
+	{ ARG_TEXT, "NAME", 0, ARGF_REQUIRED, NULL },
+	{ ARG_TEXT, "--password-file", 1, 0, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+
+static const struct arg operator_cert_args[] = {
+	{ ARG_TEXT, "NAME", 0, ARGF_REQUIRED, NULL },
+	{ ARG_TEXT, "--cert", 1, ARGF_REQUIRED, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+/* --- back office operators: end --- */
+
 /* --- e-mail notifications (admin/notify.c): begin --- */
 static const struct arg outbox_list_args[] = {
 	{ ARG_FLAG, "--pending", 0, ARGF_EXCL, NULL },
@@ -294,6 +322,20 @@ const struct command commands[] = {
 	{ "notify", "run-daily", cmd_notify_run_daily, OP__MAX, no_args,
 	    VIEW_NONE, "" },
 	/* --- e-mail notifications: end --- */
+
+	/* --- back office operators (admin/operator.c): begin --- */
+	{ "operator", "create", cmd_operator_create, OP__MAX,
+	    operator_create_args, VIEW_NONE, "NAME --email E --cert FILE.pem "
+	    "[--password-file F]" },
+	{ "operator", "list", cmd_operator_list, OP__MAX, no_args, VIEW_NONE,
+	    "" },
+	{ "operator", "disable|enable", cmd_operator_status, OP__MAX,
+	    operator_verb_args, VIEW_NONE, "NAME" },
+	{ "operator", "set-password", cmd_operator_set_password, OP__MAX,
+	    operator_password_args, VIEW_NONE, "NAME [--password-file F]" },
+	{ "operator", "set-cert", cmd_operator_set_cert, OP__MAX,
+	    operator_cert_args, VIEW_NONE, "NAME --cert FILE.pem" },
+	/* --- back office operators: end --- */
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

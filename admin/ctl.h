@@ -86,6 +86,17 @@ int	 cmd_ca_ocsp_signer(struct ctl *, const struct command *,
 	    char **vals);
 int	 cmd_config_sample(struct ctl *, const struct command *,
 	    char **vals);
+/* operator.c: operator create, list, disable|enable, set-password,
+ * set-cert (the back office's operators). */
+int	 cmd_operator_create(struct ctl *, const struct command *,
+	    char **vals);
+int	 cmd_operator_list(struct ctl *, const struct command *, char **vals);
+int	 cmd_operator_status(struct ctl *, const struct command *,
+	    char **vals);
+int	 cmd_operator_set_password(struct ctl *, const struct command *,
+	    char **vals);
+int	 cmd_operator_set_cert(struct ctl *, const struct command *,
+	    char **vals);
 /* notify.c: notify run-daily. */
 int	 cmd_notify_run_daily(struct ctl *, const struct command *,
 	    char **vals);

@@ -140,6 +140,34 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    1, 1000, "attempts before a message is marked failed (acmectl "
 	    "outbox resend tries it again)" },
 	/* --- e-mail notifications: end --- */
+	/* --- the web site (web/, acme-web): begin --- */
+	[CFG_WEB_LISTEN] = { "web_listen", CFG_T_STR, "", 0, 0,
+	    "acme-web socket: a unix socket path, or host:port, or empty to "
+	    "inherit the listening socket on fd 0" },
+	[CFG_WEB_CHILDREN] = { "web_children", CFG_T_INT, "4", 0, 256,
+	    "number of acme-web children forked by its master; 0: no "
+	    "master, the process serves requests itself" },
+	[CFG_WEB_BASE_URL] = { "web_base_url", CFG_T_STR,
+	    "https://localhost", 0, 0, "public URL of the customers' web "
+	    "site (portal), without trailing slash, for the links of its "
+	    "e-mails" },
+	[CFG_WEB_SCRYPT_LOG_N] = { "web_scrypt_log_n", CFG_T_INT, "15", 10,
+	    20, "scrypt cost of new password hashes: N = 2^value (r = 8, "
+	    "p = 1); hashes keep the cost they were made with" },
+	[CFG_WEB_UPLOAD_MAX] = { "web_upload_max", CFG_T_INT, "5242880",
+	    1024, 104857600, "largest document file (bytes) a customer may "
+	    "upload; a request body may exceed it by 64 KiB of form" },
+	[CFG_WEB_SESSION_LIFETIME] = { "web_session_lifetime", CFG_T_INT,
+	    "28800", 300, 2592000, "seconds a web session lasts at most "
+	    "after sign-in" },
+	[CFG_WEB_SESSION_IDLE] = { "web_session_idle", CFG_T_INT, "3600",
+	    60, 2592000, "seconds without a request after which a web "
+	    "session ends" },
+	[CFG_WEB_LOGIN_MAX_FAILURES] = { "web_login_max_failures", CFG_T_INT,
+	    "5", 1, 1000, "failed sign-ins allowed per e-mail address in 15 "
+	    "minutes (4 times as many per client address) before sign-in "
+	    "is refused for a while" },
+	/* --- the web site: end --- */
 };
 
 static char *cfg_val[CFG__MAX];

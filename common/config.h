@@ -1,5 +1,5 @@
 /*
- * config.h - the one configuration file of all three programs:
+ * config.h - the one configuration file of all the programs:
  * "key = value" lines, '#' comments, loaded through one declarative table.
  */
 #ifndef ACME_CONFIG_H
@@ -52,6 +52,15 @@ enum cfg_key {
 	CFG_NOTIFY_RETRY_MIN,
 	CFG_NOTIFY_RETRY_MAX,
 	CFG_NOTIFY_MAX_ATTEMPTS,
+	/* the web site (web/, acme-web) */
+	CFG_WEB_LISTEN,
+	CFG_WEB_CHILDREN,
+	CFG_WEB_BASE_URL,
+	CFG_WEB_SCRYPT_LOG_N,
+	CFG_WEB_UPLOAD_MAX,
+	CFG_WEB_SESSION_LIFETIME,
+	CFG_WEB_SESSION_IDLE,
+	CFG_WEB_LOGIN_MAX_FAILURES,
 	CFG__MAX
 };
 

@@ -4,6 +4,7 @@
  */
 #include <poll.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,12 +33,136 @@ db_connect(struct db *db, const char *conninfo)
 	return 1;
 }
 
+#define DB_STMT_MAX	64
+
+/* Forgets the statements prepared in the session (it ended). */
+static void
+db_stmts_forget(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nstmts; i++)
+		free(db->stmts[i].sql);
+	free(db->stmts);
+	db->stmts = NULL;
+	db->nstmts = 0;
+	db->nnames = 0;
+}
+
 void
 db_close(struct db *db)
 {
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	db_stmts_forget(db);
+}
+
+void
+db_prepare(struct db *db)
+{
+	db->prepare = 1;
+}
+
+/* Returns 1 if sql is a statement PostgreSQL plans (worth preparing). */
+static int
+db_preparable(const char *sql)
+{
+	static const char *const verbs[] = {
+		"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "VALUES",
+	};
+	size_t i, len;
+
+	sql += strspn(sql, " \t\r\n(");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		len = strlen(verbs[i]);
+		if (strncasecmp(sql, verbs[i], len) == 0 &&
+		    strchr(" \t\r\n(", sql[len]) != NULL && sql[len] != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* Returns the FNV-1a hash of s. */
+static unsigned long
+db_hash(const char *s)
+{
+	unsigned long h = 2166136261UL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619UL;
+	return h;
+}
+
+/* Returns the index of the statement sql prepared in the session, or
+ * -1. */
+static long
+db_stmt_find(const struct db *db, const char *sql, unsigned long h)
+{
+	size_t i;
+
+	for (i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].hash == h &&
+		    strcmp(db->stmts[i].sql, sql) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Returns the name of sql prepared in the session, preparing it (with n
+ * parameters) if it is new, or NULL to run it unprepared. When preparing
+ * it failed inside a transaction (which the failure aborts), *failed is
+ * that result: the statement's own failure, for the caller to report.
+ */
+static const char *
+db_stmt(struct db *db, const char *sql, int n, PGresult **failed)
+{
+	struct db_stmt *st;
+	PGresult *res;
+	unsigned long h = db_hash(sql);
+	long i;
+	char name[16];
+
+	*failed = NULL;
+	if ((i = db_stmt_find(db, sql, h)) >= 0)
+		return db->stmts[i].name;
+	if (db->nstmts == DB_STMT_MAX || !db_preparable(sql) ||
+	    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		return NULL;
+	snprintf(name, sizeof(name), "acme_%u", db->nnames++);
+	res = PQprepare(db->conn, name, sql, n, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (res != NULL &&
+		    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+			*failed = res;
+		else
+			PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	db->stmts = xrealloc(db->stmts, (db->nstmts + 1) * sizeof(*st));
+	st = &db->stmts[db->nstmts++];
+	st->sql = xstrdup(sql);
+	st->hash = h;
+	memcpy(st->name, name, sizeof(st->name));
+	return st->name;
+}
+
+/* Forgets the prepared statement sql after a failure that says the
+ * session lost it (26000) or must plan it anew (0A000, its result type
+ * changed): the next run prepares it again, under a new name. */
+static void
+db_stmt_invalid(struct db *db, const char *sql)
+{
+	long i;
+
+	if (strcmp(db->sqlstate, "26000") != 0 &&
+	    strcmp(db->sqlstate, "0A000") != 0)
+		return;
+	if ((i = db_stmt_find(db, sql, db_hash(sql))) < 0)
+		return;
+	free(db->stmts[i].sql);
+	db->stmts[i] = db->stmts[--db->nstmts];
 }
 
 /* Returns 1 if the server closed the idle connection (a restart or a
@@ -82,6 +207,7 @@ db_ensure(struct db *db)
 			return 1;
 	}
 	msg_warn("database connection lost, reconnecting");
+	db_stmts_forget(db);
 	PQreset(db->conn);
 	return PQstatus(db->conn) == CONNECTION_OK;
 }
@@ -90,12 +216,17 @@ PGresult *
 db_query_bin(struct db *db, const char *sql, int n, const char *const *vals,
     const int *lens, const int *fmts)
 {
-	PGresult *res;
-	const char *st;
+	PGresult *res = NULL;
+	const char *st, *name = NULL;
 
 	db->sqlstate[0] = '\0';
 	msg_debug("sql: %s", sql);
-	res = PQexecParams(db->conn, sql, n, NULL, vals, lens, fmts, 0);
+	if (db->prepare)
+		name = db_stmt(db, sql, n, &res);
+	if (res == NULL)
+		res = name != NULL ? PQexecPrepared(db->conn, name, n, vals,
+		    lens, fmts, 0) : PQexecParams(db->conn, sql, n, NULL, vals,
+		    lens, fmts, 0);
 	if (res == NULL) {
 		msg_err("sql failed: %s", PQerrorMessage(db->conn));
 		snprintf(db->sqlstate, sizeof(db->sqlstate), "08000");
@@ -117,6 +248,8 @@ db_query_bin(struct db *db, const char *sql, int n, const char *const *vals,
 	else
 		msg_err("sql failed (%s): %s", db->sqlstate,
 		    PQresultErrorMessage(res));
+	if (name != NULL)
+		db_stmt_invalid(db, sql);
 	PQclear(res);
 	return NULL;
 }

@@ -8,9 +8,20 @@
 
 #include <libpq-fe.h>
 
+/* A statement prepared on the connection (db_prepare). */
+struct db_stmt {
+	char		*sql;		/* owned copy: the key */
+	unsigned long	 hash;		/* of sql */
+	char		 name[16];
+};
+
 struct db {
-	PGconn	*conn;
-	char	 sqlstate[6];	/* of the last failure, "" if none */
+	PGconn		*conn;
+	char		 sqlstate[6];	/* of the last failure, "" if none */
+	int		 prepare;	/* db_prepare */
+	struct db_stmt	*stmts;		/* prepared in this session */
+	size_t		 nstmts;
+	unsigned	 nnames;	/* names given in this session */
 };
 
 #define SQLSTATE_UNIQUE_VIOLATION	"23505"
@@ -20,6 +31,16 @@ int	 db_connect(struct db *, const char *conninfo);
 void	 db_close(struct db *);
 /* Resets a broken connection; returns 1 if usable afterwards. */
 int	 db_ensure(struct db *);
+
+/*
+ * Prepares each statement the connection runs (SELECT, WITH, INSERT,
+ * UPDATE, DELETE; at most 64 of them) once per session, and runs it by
+ * name from then on: PostgreSQL plans it once (or a few times, until it
+ * settles on a generic plan) instead of at every run. Only for a session
+ * of one's own (acme-worker's, which LISTENs anyway): never through a
+ * pooler in transaction mode. A reset connection prepares them again.
+ */
+void	 db_prepare(struct db *);
 
 /* Runs sql with n text parameters. Returns the result (caller PQclears)
  * when it is PGRES_TUPLES_OK or PGRES_COMMAND_OK, else NULL with

@@ -12,6 +12,9 @@
 int
 jobs_listen(struct db *db)
 {
+	/* a worker's session is its own (LISTEN needs one): its claims and
+	 * the rest are planned once per session, not at every run */
+	db_prepare(db);
 	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL);
 }
 

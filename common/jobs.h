@@ -49,6 +49,8 @@ struct issue_job {
 					 * follow it, not the worker's clock */
 };
 
+/* LISTENs for work, and has the session prepare its statements
+ * (db_prepare). Returns 1 or 0. */
 int	 jobs_listen(struct db *);
 int	 jobs_claim_challenge(struct db *, long lease, struct chall_job *);
 void	 chall_job_free(struct chall_job *);

@@ -122,9 +122,22 @@ acct_fill(PGresult *res, struct acct *a)
 	return rc;
 }
 
-int
-store_auth(struct db *db, long id, const char *tp, const char *nonce,
-    int epoch, int usable, struct acct *a, enum store_auth *result)
+/* fcgi_auth's columns, first in each function of sql/013: result, then
+ * those of ACCT_COLS. */
+#define AUTH_NCOLS	11
+
+/*
+ * Runs sql, fcgi_auth or a function of sql/013, whose parameters $1..$5
+ * are aa's (set here in vals[0..5)) and vals[5..n) the resource's (lens
+ * and fmts as db_query_bin takes them, or NULL), and reads fcgi_auth's
+ * columns of its first row into aa->result and a (zeroed first). Returns
+ * the result (the caller PQclears it), or NULL on a database error or a
+ * result of another shape than ncols columns and at least one row.
+ */
+static PGresult *
+auth_query(struct db *db, const char *sql, struct auth_args *aa,
+    struct acct *a, int ncols, int n, const char **vals, const int *lens,
+    const int *fmts)
 {
 	static const char *const names[SA__MAX] = {
 		[SA_OK] = "ok",
@@ -134,33 +147,49 @@ store_auth(struct db *db, long id, const char *tp, const char *nonce,
 		[SA_NONCE] = "nonce",
 	};
 	char ibuf[32], ebuf[16];
-	const char *vals[5] = { ibuf, tp, nonce, ebuf, usable ? "t" : "f" };
 	const char *v;
 	PGresult *res;
-	int i, rc = -1;
+	int i;
 
 	memset(a, 0, sizeof(*a));
-	snprintf(ibuf, sizeof(ibuf), "%ld", id);
-	snprintf(ebuf, sizeof(ebuf), "%d", epoch);
-	/* the columns: result, then those of ACCT_COLS */
-	res = db_query(db, "SELECT * FROM fcgi_auth($1, $2, $3, $4, $5)", 5,
-	    vals);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 1 && PQnfields(res) == 11 &&
-	    (v = db_val(res, 0, 0)) != NULL) {
+	snprintf(ibuf, sizeof(ibuf), "%ld", aa->id);
+	snprintf(ebuf, sizeof(ebuf), "%d", aa->epoch);
+	vals[0] = ibuf;
+	vals[1] = aa->tp;
+	vals[2] = aa->nonce;
+	vals[3] = ebuf;
+	vals[4] = aa->usable ? "t" : "f";
+	if ((res = db_query_bin(db, sql, n, vals, lens, fmts)) == NULL)
+		return NULL;
+	i = SA__MAX;
+	if (PQntuples(res) >= 1 && PQnfields(res) == ncols &&
+	    (v = db_val(res, 0, 0)) != NULL)
 		for (i = 0; i < SA__MAX; i++)
 			if (strcmp(v, names[i]) == 0)
 				break;
-		if (i < SA__MAX) {
-			*result = (enum store_auth)i;
-			if (db_val(res, 0, 1) != NULL)
-				acct_cols(res, 1, a);
-			rc = 1;
-		}
+	if (i == SA__MAX) {
+		msg_err("sql: unexpected result of %.40s", sql);
+		PQclear(res);
+		return NULL;
 	}
+	aa->result = (enum store_auth)i;
+	if (db_val(res, 0, 1) != NULL)
+		acct_cols(res, 1, a);
+	return res;
+}
+
+int
+store_auth(struct db *db, struct auth_args *aa, struct acct *a)
+{
+	const char *vals[5];
+	PGresult *res;
+
+	res = auth_query(db, "SELECT * FROM fcgi_auth($1, $2, $3, $4, $5)",
+	    aa, a, AUTH_NCOLS, 5, vals, NULL, NULL);
+	if (res == NULL)
+		return -1;
 	PQclear(res);
-	return rc;
+	return 1;
 }
 
 int
@@ -252,65 +281,6 @@ store_account_bind(struct db *db, const char *kid, const char *hmac,
 	return id;
 }
 
-int
-store_account_set_contact(struct db *db, long id, const char *contact)
-{
-	char buf[32];
-	const char *vals[2] = { buf, contact };
-
-	snprintf(buf, sizeof(buf), "%ld", id);
-	return db_exec(db, "UPDATE account SET contact = $2::jsonb "
-	    "WHERE id = $1 AND status = 'valid'", 2, vals);
-}
-
-int
-store_account_deactivate(struct db *db, long id)
-{
-	char buf[32];
-	const char *vals[1] = { buf };
-	PGresult *res;
-	int rc;
-
-	snprintf(buf, sizeof(buf), "%ld", id);
-	res = db_query(db, "UPDATE account SET status = 'deactivated' "
-	    "WHERE id = $1 AND status = 'valid'", 1, vals);
-	if (res == NULL)
-		return -1;
-	rc = strcmp(PQcmdTuples(res), "1") == 0;
-	PQclear(res);
-	return rc;
-}
-
-int
-store_order_policy(struct db *db, long acme_account_id, char *const *names,
-    size_t n, const char *profile, struct policy_problem **out)
-{
-	char acct[32], *arr;
-	const char *vals[3];
-	PGresult *res;
-	int i, rows;
-
-	*out = NULL;
-	snprintf(acct, sizeof(acct), "%ld", acme_account_id);
-	arr = pg_text_array((const char *const *)names, n);
-	vals[0] = acct;
-	vals[1] = arr;
-	vals[2] = profile;
-	res = db_query(db, "SELECT code, identifier FROM "
-	    "order_policy($1, $2::text[], $3)", 3, vals);
-	free(arr);
-	if (res == NULL)
-		return -1;
-	rows = PQntuples(res);
-	*out = xcalloc((size_t)rows, sizeof(**out));
-	for (i = 0; i < rows; i++) {
-		(*out)[i].code = db_strdup(res, i, 0);
-		(*out)[i].identifier = db_strdup(res, i, 1);
-	}
-	PQclear(res);
-	return rows;
-}
-
 void
 policy_free(struct policy_problem *v, size_t n)
 {
@@ -354,53 +324,23 @@ store_profiles(struct db *db)
 	return o;
 }
 
-int
-store_order_create(struct db *db, const struct order_new *o)
+/* Fills o from the nine order columns of fcgi_order_get (sql/013) at
+ * (row, col); leaves it zeroed when the order's id is NULL. */
+static void
+order_cols(PGresult *res, int row, int col, struct order *o)
 {
-	char acct[32], life[32], *wild;
-	char *names = NULL, *authz = NULL, *http = NULL, *dns = NULL;
-	char *tokens = NULL;
-	const char *vals[11];
-	size_t i;
-	int rc;
-
-	snprintf(acct, sizeof(acct), "%ld", o->account_id);
-	snprintf(life, sizeof(life), "%ld", o->lifetime);
-	wild = xmalloc(2 * o->n + 3);
-	wild[0] = '{';
-	for (i = 0; i < o->n; i++) {
-		wild[1 + 2 * i] = o->wildcard[i] ? 't' : 'f';
-		wild[2 + 2 * i] = i + 1 < o->n ? ',' : '}';
-	}
-	wild[1 + 2 * o->n] = '\0';
-	names = pg_text_array((const char *const *)o->names, o->n);
-	authz = pg_text_array((const char *const *)o->authz_ids, o->n);
-	http = pg_text_array((const char *const *)o->http_ids, o->n);
-	dns = pg_text_array((const char *const *)o->dns_ids, o->n);
-	tokens = pg_text_array((const char *const *)o->tokens, o->n);
-	vals[0] = o->id;
-	vals[1] = acct;
-	vals[2] = o->identifiers;
-	vals[3] = names;
-	vals[4] = wild;
-	vals[5] = authz;
-	vals[6] = http;
-	vals[7] = dns;
-	vals[8] = tokens;
-	vals[9] = life;
-	vals[10] = o->replaces;
-	rc = db_exec(db, "SELECT order_create($1, $2, $3::jsonb, $4::text[], "
-	    "$5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[], "
-	    "now() + make_interval(secs => $10::integer), $11)", 11, vals);
-	if (!rc)
-		rc = db_failed_with(db, SQLSTATE_UNIQUE_VIOLATION) ? 0 : -1;
-	free(wild);
-	free(names);
-	free(authz);
-	free(http);
-	free(dns);
-	free(tokens);
-	return rc;
+	memset(o, 0, sizeof(*o));
+	if (db_val(res, row, col) == NULL)
+		return;
+	o->id = db_strdup(res, row, col);
+	o->account_id = db_long(res, row, col + 1);
+	o->status = db_strdup(res, row, col + 2);
+	o->expires = db_strdup(res, row, col + 3);
+	o->identifiers = db_strdup(res, row, col + 4);
+	o->error = db_strdup(res, row, col + 5);
+	o->cert_id = db_strdup(res, row, col + 6);
+	o->names = pg_parse_array(db_val(res, row, col + 7), &o->nnames);
+	o->authz_ids = pg_parse_array(db_val(res, row, col + 8), &o->nauthz);
 }
 
 int
@@ -411,27 +351,12 @@ store_order_get(struct db *db, const char *id, struct order *o)
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	res = db_query(db, "SELECT o.id, o.account_id, order_status(o), "
-	    "rfc3339(o.expires_at), o.identifiers::text, o.error::text, "
-	    "c.id, o.names, (SELECT array_agg(authorization_id ORDER BY "
-	    "authorization_id) FROM order_authorization "
-	    "WHERE order_id = o.id) FROM orders o "
-	    "LEFT JOIN certificate c ON c.order_id = o.id WHERE o.id = $1",
-	    1, vals);
+	res = db_query(db, "SELECT * FROM fcgi_order_get($1)", 1, vals);
 	if (res == NULL)
 		return -1;
-	rc = PQntuples(res) == 1;
-	if (rc) {
-		o->id = db_strdup(res, 0, 0);
-		o->account_id = db_long(res, 0, 1);
-		o->status = db_strdup(res, 0, 2);
-		o->expires = db_strdup(res, 0, 3);
-		o->identifiers = db_strdup(res, 0, 4);
-		o->error = db_strdup(res, 0, 5);
-		o->cert_id = db_strdup(res, 0, 6);
-		o->names = pg_parse_array(db_val(res, 0, 7), &o->nnames);
-		o->authz_ids = pg_parse_array(db_val(res, 0, 8), &o->nauthz);
-	}
+	if (PQntuples(res) == 1 && PQnfields(res) == 9)
+		order_cols(res, 0, 0, o);
+	rc = o->id != NULL;
 	PQclear(res);
 	return rc;
 }
@@ -488,44 +413,6 @@ challenge_fill(PGresult *res, int row, int col, struct challenge *c)
 	c->error = db_strdup(res, row, col + 7);
 }
 
-#define CHALL_COLS "c.id, c.authorization_id, a.account_id, c.type, " \
-	"c.token, c.status, rfc3339(c.validated_at), c.error::text"
-
-int
-store_authz_get(struct db *db, const char *id, struct authz *a)
-{
-	const char *vals[1] = { id };
-	PGresult *res;
-	int i, n;
-
-	memset(a, 0, sizeof(*a));
-	res = db_query(db, "SELECT a.id, a.account_id, a.identifier, "
-	    "a.wildcard, CASE WHEN a.status = 'pending' AND a.expires_at <= "
-	    "now() THEN 'expired' ELSE a.status END, rfc3339(a.expires_at), "
-	    CHALL_COLS " FROM authorization_ a "
-	    "LEFT JOIN challenge c ON c.authorization_id = a.id "
-	    "WHERE a.id = $1 ORDER BY c.type DESC", 1, vals);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	if (n == 0) {
-		PQclear(res);
-		return 0;
-	}
-	a->id = db_strdup(res, 0, 0);
-	a->account_id = db_long(res, 0, 1);
-	a->identifier = db_strdup(res, 0, 2);
-	a->wildcard = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	a->status = db_strdup(res, 0, 4);
-	a->expires = db_strdup(res, 0, 5);
-	a->ch = xcalloc((size_t)n, sizeof(*a->ch));
-	for (i = 0; i < n; i++)
-		if (db_val(res, i, 6) != NULL)
-			challenge_fill(res, i, 6, &a->ch[a->nch++]);
-	PQclear(res);
-	return 1;
-}
-
 void
 challenge_free(struct challenge *c)
 {
@@ -552,65 +439,6 @@ authz_free(struct authz *a)
 	free(a->status);
 	free(a->expires);
 	memset(a, 0, sizeof(*a));
-}
-
-int
-store_challenge_get(struct db *db, const char *id, struct challenge *c)
-{
-	const char *vals[1] = { id };
-	PGresult *res;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	res = db_query(db, "SELECT " CHALL_COLS " FROM challenge c "
-	    "JOIN authorization_ a ON a.id = c.authorization_id "
-	    "WHERE c.id = $1", 1, vals);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res) == 1;
-	if (rc)
-		challenge_fill(res, 0, 0, c);
-	PQclear(res);
-	return rc;
-}
-
-int
-store_authz_deactivate(struct db *db, const char *id, const char *error)
-{
-	const char *vals[2] = { id, error };
-
-	return bool_call(db, "SELECT authorization_deactivate($1, $2::jsonb)",
-	    2, vals, NULL, NULL);
-}
-
-int
-store_challenge_start(struct db *db, const char *id)
-{
-	const char *vals[1] = { id };
-
-	return bool_call(db, "SELECT challenge_start($1)", 1, vals, NULL,
-	    NULL);
-}
-
-int
-store_cert_get(struct db *db, const char *id, long *account_id, char **pem)
-{
-	const char *vals[1] = { id };
-	PGresult *res;
-	int rc;
-
-	*pem = NULL;
-	res = db_query(db, "SELECT account_id, pem_chain FROM certificate "
-	    "WHERE id = $1", 1, vals);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res) == 1;
-	if (rc) {
-		*account_id = db_long(res, 0, 0);
-		*pem = db_strdup(res, 0, 1);
-	}
-	PQclear(res);
-	return rc;
 }
 
 int
@@ -696,38 +524,303 @@ store_account_key_change(struct db *db, long id, const char *old_tp,
 	return rc;
 }
 
-char **
-store_account_orders_page(struct db *db, long id, const char *cursor,
-    size_t limit, size_t *n, char **next)
+/* Reads the policy problems of fcgi_policy's two arrays (codes, and
+ * identifiers, '' for none) at (0, col) into *out (owned, free with
+ * policy_free); returns how many (0: the order is allowed). */
+static int
+policy_cols(PGresult *res, int col, struct policy_problem **out)
 {
-	char acct[32], lim[32];
-	const char *vals[3] = { acct, cursor, lim };
-	PGresult *res;
-	char **v;
-	int i, rows;
+	char **codes, **idents;
+	size_t nc = 0, ni = 0, i;
 
+	*out = NULL;
+	if (db_val(res, 0, col) == NULL)
+		return 0;
+	codes = pg_parse_array(db_val(res, 0, col), &nc);
+	idents = pg_parse_array(db_val(res, 0, col + 1), &ni);
+	*out = xcalloc(nc, sizeof(**out));
+	for (i = 0; i < nc; i++) {
+		(*out)[i].code = codes[i];
+		codes[i] = NULL;
+		if (i < ni && idents[i][0] != '\0')
+			(*out)[i].identifier = xstrdup(idents[i]);
+	}
+	strv_free(codes, nc);
+	strv_free(idents, ni);
+	return (int)nc;
+}
+
+/* Returns 1 if the boolean at (0, col) is true, 0 if false, -1 if NULL. */
+static int
+tristate(PGresult *res, int col)
+{
+	const char *v = db_val(res, 0, col);
+
+	if (v == NULL)
+		return -1;
+	return strcmp(v, "t") == 0;
+}
+
+int
+store_auth_order(struct db *db, struct auth_args *aa, struct acct *a,
+    const char *id, struct order *o)
+{
+	const char *vals[6];
+	PGresult *res;
+
+	memset(o, 0, sizeof(*o));
+	vals[5] = id;
+	res = auth_query(db, "SELECT * FROM fcgi_order($1, $2, $3, $4, $5, "
+	    "$6)", aa, a, AUTH_NCOLS + 9, 6, vals, NULL, NULL);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK)
+		order_cols(res, 0, AUTH_NCOLS, o);
+	PQclear(res);
+	return 1;
+}
+
+int
+store_auth_new_order(struct db *db, struct auth_args *aa, struct acct *a,
+    const struct order_new *on, const char *profile,
+    struct policy_problem **pp, int *npp, int *replaced, struct order *o)
+{
+	char life[32], *wild;
+	char *names = NULL, *authz = NULL, *http = NULL, *dns = NULL;
+	char *tokens = NULL;
+	const char *vals[16];
+	PGresult *res;
+	size_t i;
+	int rc = -1;
+
+	*pp = NULL;
+	*npp = 0;
+	*replaced = 0;
+	memset(o, 0, sizeof(*o));
+	snprintf(life, sizeof(life), "%ld", on->lifetime);
+	wild = xmalloc(2 * on->n + 3);
+	wild[0] = '{';
+	for (i = 0; i < on->n; i++) {
+		wild[1 + 2 * i] = on->wildcard[i] ? 't' : 'f';
+		wild[2 + 2 * i] = i + 1 < on->n ? ',' : '}';
+	}
+	wild[1 + 2 * on->n] = '\0';
+	names = pg_text_array((const char *const *)on->names, on->n);
+	authz = pg_text_array((const char *const *)on->authz_ids, on->n);
+	http = pg_text_array((const char *const *)on->http_ids, on->n);
+	dns = pg_text_array((const char *const *)on->dns_ids, on->n);
+	tokens = pg_text_array((const char *const *)on->tokens, on->n);
+	vals[5] = on->id;
+	vals[6] = on->identifiers;
+	vals[7] = names;
+	vals[8] = wild;
+	vals[9] = authz;
+	vals[10] = http;
+	vals[11] = dns;
+	vals[12] = tokens;
+	vals[13] = life;
+	vals[14] = profile;
+	vals[15] = on->replaces;
+	res = auth_query(db, "SELECT * FROM fcgi_new_order($1, $2, $3, $4, "
+	    "$5, $6, $7::jsonb, $8::text[], $9::boolean[], $10::text[], "
+	    "$11::text[], $12::text[], $13::text[], $14::integer, $15, $16)",
+	    aa, a, AUTH_NCOLS + 12, 16, vals, NULL, NULL);
+	if (res == NULL)
+		goto out;
+	if (aa->result == SA_OK) {
+		*npp = policy_cols(res, AUTH_NCOLS, pp);
+		*replaced = tristate(res, AUTH_NCOLS + 2) == 1;
+		order_cols(res, 0, AUTH_NCOLS + 3, o);
+	}
+	PQclear(res);
+	rc = 1;
+out:
+	free(wild);
+	free(names);
+	free(authz);
+	free(http);
+	free(dns);
+	free(tokens);
+	return rc;
+}
+
+int
+store_auth_finalize(struct db *db, struct auth_args *aa, struct acct *a,
+    const char *id, const unsigned char *csr, size_t csr_len,
+    char *const *names, size_t nnames, int bits, struct finalize_out *f)
+{
+	char bbuf[16], *arr = NULL;
+	const char *vals[9];
+	int lens[9] = { 0 }, fmts[9] = { 0 };
+	PGresult *res;
+
+	memset(f, 0, sizeof(*f));
+	f->finalized = -1;
+	if (names != NULL)
+		arr = pg_text_array((const char *const *)names, nnames);
+	snprintf(bbuf, sizeof(bbuf), "%d", bits);
+	vals[5] = id;
+	vals[6] = (const char *)csr;
+	lens[6] = (int)csr_len;
+	fmts[6] = 1;
+	vals[7] = arr;
+	vals[8] = bbuf;
+	res = auth_query(db, "SELECT * FROM fcgi_finalize($1, $2, $3, $4, $5, "
+	    "$6, $7, $8::text[], $9::integer)", aa, a, AUTH_NCOLS + 13, 9,
+	    vals, lens, fmts);
+	free(arr);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK) {
+		f->status = db_strdup(res, 0, AUTH_NCOLS);
+		f->npp = policy_cols(res, AUTH_NCOLS + 1, &f->pp);
+		f->finalized = tristate(res, AUTH_NCOLS + 3);
+		order_cols(res, 0, AUTH_NCOLS + 4, &f->order);
+	}
+	PQclear(res);
+	return 1;
+}
+
+void
+finalize_out_free(struct finalize_out *f)
+{
+	free(f->status);
+	policy_free(f->pp, (size_t)(f->npp > 0 ? f->npp : 0));
+	order_free(&f->order);
+	memset(f, 0, sizeof(*f));
+}
+
+int
+store_auth_authz(struct db *db, struct auth_args *aa, struct acct *a,
+    const char *id, const char *deactivate, int *deactivated,
+    struct authz *z)
+{
+	const char *vals[7];
+	PGresult *res;
+	int i, n, col = AUTH_NCOLS + 1;
+
+	memset(z, 0, sizeof(*z));
+	*deactivated = -1;
+	vals[5] = id;
+	vals[6] = deactivate;
+	res = auth_query(db, "SELECT * FROM fcgi_authorization($1, $2, $3, "
+	    "$4, $5, $6, $7::jsonb)", aa, a, AUTH_NCOLS + 15, 7, vals, NULL,
+	    NULL);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK && db_val(res, 0, col) != NULL) {
+		*deactivated = tristate(res, AUTH_NCOLS);
+		n = PQntuples(res);
+		z->id = db_strdup(res, 0, col);
+		z->account_id = db_long(res, 0, col + 1);
+		z->identifier = db_strdup(res, 0, col + 2);
+		z->wildcard = tristate(res, col + 3) == 1;
+		z->status = db_strdup(res, 0, col + 4);
+		z->expires = db_strdup(res, 0, col + 5);
+		z->ch = xcalloc((size_t)n, sizeof(*z->ch));
+		for (i = 0; i < n; i++)
+			if (db_val(res, i, col + 6) != NULL)
+				challenge_fill(res, i, col + 6,
+				    &z->ch[z->nch++]);
+	}
+	PQclear(res);
+	return 1;
+}
+
+int
+store_auth_challenge(struct db *db, struct auth_args *aa, struct acct *a,
+    const char *id, int start, struct challenge *c)
+{
+	const char *vals[7];
+	PGresult *res;
+
+	memset(c, 0, sizeof(*c));
+	vals[5] = id;
+	vals[6] = start ? "t" : "f";
+	res = auth_query(db, "SELECT * FROM fcgi_challenge($1, $2, $3, $4, "
+	    "$5, $6, $7::boolean)", aa, a, AUTH_NCOLS + 8, 7, vals, NULL,
+	    NULL);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK && db_val(res, 0, AUTH_NCOLS) != NULL)
+		challenge_fill(res, 0, AUTH_NCOLS, c);
+	PQclear(res);
+	return 1;
+}
+
+int
+store_auth_cert(struct db *db, struct auth_args *aa, struct acct *a,
+    const char *id, long *owner, char **pem)
+{
+	const char *vals[6];
+	PGresult *res;
+
+	*owner = 0;
+	*pem = NULL;
+	vals[5] = id;
+	res = auth_query(db, "SELECT * FROM fcgi_certificate($1, $2, $3, $4, "
+	    "$5, $6)", aa, a, AUTH_NCOLS + 2, 6, vals, NULL, NULL);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK) {
+		*owner = db_long(res, 0, AUTH_NCOLS);
+		*pem = db_strdup(res, 0, AUTH_NCOLS + 1);
+	}
+	PQclear(res);
+	return 1;
+}
+
+int
+store_auth_account(struct db *db, struct auth_args *aa, struct acct *a,
+    int deactivate, const char *contact, int *changed)
+{
+	const char *vals[7];
+	PGresult *res;
+
+	*changed = -1;
+	vals[5] = deactivate ? "t" : "f";
+	vals[6] = contact;
+	res = auth_query(db, "SELECT * FROM fcgi_account($1, $2, $3, $4, $5, "
+	    "$6::boolean, $7::jsonb)", aa, a, AUTH_NCOLS + 1, 7, vals, NULL,
+	    NULL);
+	if (res == NULL)
+		return -1;
+	if (aa->result == SA_OK)
+		*changed = tristate(res, AUTH_NCOLS);
+	PQclear(res);
+	return 1;
+}
+
+int
+store_auth_account_orders(struct db *db, struct auth_args *aa,
+    struct acct *a, const char *cursor, size_t limit, char ***ids,
+    size_t *n, char **next)
+{
+	char lim[32];
+	const char *vals[7];
+	PGresult *res;
+
+	*ids = NULL;
 	*n = 0;
 	*next = NULL;
-	snprintf(acct, sizeof(acct), "%ld", id);
 	snprintf(lim, sizeof(lim), "%zu", limit + 1);
-	/* keyset pagination on (created_at, id); the cursor is the last
-	 * order of the previous page */
-	res = db_query(db, "SELECT o.id FROM orders o WHERE o.account_id = $1 "
-	    "AND ($2::text IS NULL OR (o.created_at, o.id) > "
-	    "(SELECT c.created_at, c.id FROM orders c WHERE c.id = $2 "
-	    "AND c.account_id = $1)) ORDER BY o.created_at, o.id LIMIT $3",
-	    3, vals);
+	vals[5] = cursor;
+	vals[6] = lim;
+	res = auth_query(db, "SELECT * FROM fcgi_account_orders($1, $2, $3, "
+	    "$4, $5, $6, $7::integer)", aa, a, AUTH_NCOLS + 1, 7, vals, NULL,
+	    NULL);
 	if (res == NULL)
-		return NULL;
-	rows = PQntuples(res);
-	if ((size_t)rows > limit) {
-		rows = (int)limit;
-		*next = db_strdup(res, rows - 1, 0);
+		return -1;
+	if (aa->result == SA_OK) {
+		*ids = pg_parse_array(db_val(res, 0, AUTH_NCOLS), n);
+		if (*n > limit) {
+			/* one more than a page: there is a next one */
+			free((*ids)[limit]);
+			(*ids)[limit] = NULL;
+			*n = limit;
+			*next = limit > 0 ? xstrdup((*ids)[limit - 1]) : NULL;
+		}
 	}
-	v = xcalloc((size_t)rows + 1, sizeof(char *));
-	for (i = 0; i < rows; i++)
-		v[i] = db_strdup(res, i, 0);
-	*n = (size_t)rows;
 	PQclear(res);
-	return v;
+	return 1;
 }

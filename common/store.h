@@ -103,13 +103,31 @@ enum store_auth {
 	SA_NONCE,	/* the nonce was already used (or its epoch lost) */
 	SA__MAX
 };
+/* The authentication of a request signed by an account: fcgi_auth's
+ * arguments, and its outcome in result. The store_auth_* functions below
+ * call the resource's function of sql/013, which authenticates the
+ * request and does the resource's work in one round trip, the work only
+ * when result is SA_OK. Each returns 1 with result and, unless SA_UNKNOWN
+ * or SA_KEY, the account in a (free with acct_free); the resource's
+ * outputs are filled only when SA_OK (they are zeroed otherwise, and
+ * freed by their *_free in every case). -1 on a database error: the
+ * statement was rolled back, the nonce's redemption with it. */
+struct auth_args {
+	long		 id;		/* the account the request names */
+	const char	*tp;		/* thumbprint of the key that verified
+					 * its signature */
+	const char	*nonce;		/* to redeem; NULL: none (then no
+					 * resource's work is done) */
+	int		 epoch;		/* of the nonce */
+	int		 usable;	/* refuse an ACME account, external
+					 * account or organization that forbids
+					 * its use */
+	enum store_auth	 result;
+};
 /* Checks, in one round trip, that account id still has the key of
  * thumbprint tp, is valid and (when usable) usable, then redeems the
- * nonce of epoch (none if nonce is NULL). Returns 1 with *result and,
- * unless SA_UNKNOWN or SA_KEY, the account in a (free with acct_free);
- * -1 on a database error. */
-int	 store_auth(struct db *, long id, const char *tp, const char *nonce,
-	    int epoch, int usable, struct acct *, enum store_auth *result);
+ * nonce of epoch (none if nonce is NULL): fcgi_auth alone, as above. */
+int	 store_auth(struct db *, struct auth_args *, struct acct *);
 int	 store_eab_by_kid(struct db *, const char *kid, struct eab *);
 void	 eab_free(struct eab *);
 /* Binds a verified EAB credential. Returns the new account id (> 0), 0
@@ -117,41 +135,21 @@ void	 eab_free(struct eab *);
  * registered (unique violation), -2 on another error. */
 long	 store_account_bind(struct db *, const char *kid, const char *hmac,
 	    const char *jwk, const char *tp, const char *contact);
-int	 store_account_set_contact(struct db *, long id, const char *contact);
-/* Deactivates a valid account; returns 1 or 0 (not valid) or -1. */
-int	 store_account_deactivate(struct db *, long id);
-/* Checks an order against the CA's policy (order_policy in SQL). Returns
- * the number of problems (0: allowed) with *out (owned, free with
- * policy_free), or -1 on error. */
-int	 store_order_policy(struct db *, long acme_account_id,
-	    char *const *names, size_t n, const char *profile,
-	    struct policy_problem **out);
 void	 policy_free(struct policy_problem *, size_t);
 /* Appends an audit_log row; returns 1 or 0. */
 int	 store_audit(struct db *, const char *actor, const char *action,
 	    const char *type, const char *id, const char *detail_json);
 /* Returns the profiles as name -> description (a new object), or NULL. */
 struct json_object *store_profiles(struct db *);
-/* Creates an order; returns 1, 0 if the replaced certificate already has
- * a live replacement order, -1 on error. */
-int	 store_order_create(struct db *, const struct order_new *);
+/* Reads an order (fcgi_order_get in SQL). */
 int	 store_order_get(struct db *, const char *id, struct order *);
 void	 order_free(struct order *);
 /* Moves a ready order to processing with its CSR. Returns 1 if moved,
  * 0 if the order was not ready, -1 on error. */
 int	 store_order_finalize(struct db *, const char *id,
 	    const unsigned char *csr, size_t len);
-
-int	 store_authz_get(struct db *, const char *id, struct authz *);
-/* Deactivates an authorization, invalidating its orders with error (JSON
- * text); 1 if done, 0 if it was not pending or valid, -1 on error. */
-int	 store_authz_deactivate(struct db *, const char *id,
-	    const char *error);
 void	 authz_free(struct authz *);
-int	 store_challenge_get(struct db *, const char *id, struct challenge *);
 void	 challenge_free(struct challenge *);
-/* Starts a challenge's validation; 1 if started, 0 if not pending. */
-int	 store_challenge_start(struct db *, const char *id);
 
 /* An issued certificate as revocation and renewal information need it. */
 struct cert_row {
@@ -180,14 +178,64 @@ int	 store_account_may_revoke(struct db *, long account_id,
  * -1 the new key belongs to another account, -2 error. */
 int	 store_account_key_change(struct db *, long id, const char *old_tp,
 	    const char *jwk, const char *tp);
-/* Returns a page of an account's order ids, oldest first, after cursor
- * (NULL: from the start); *next is the cursor of the next page or NULL. */
-char	**store_account_orders_page(struct db *, long id, const char *cursor,
-	    size_t limit, size_t *n, char **next);
 
-/* Fetches a certificate's chain PEM and owner. */
-int	 store_cert_get(struct db *, const char *id, long *account_id,
-	    char **pem);
+/* Signed requests in one round trip (sql/013; see struct auth_args). */
+/* fcgi_order: the order id into o (o->id NULL when there is none). */
+int	 store_auth_order(struct db *, struct auth_args *, struct acct *,
+	    const char *id, struct order *o);
+/* fcgi_new_order: the policy's problems (*pp, *npp; free with
+ * policy_free), else *replaced (the certificate on->replaces already has a
+ * live replacement), else the order created, into o. profile: the one the
+ * client asked for, or NULL. */
+int	 store_auth_new_order(struct db *, struct auth_args *, struct acct *,
+	    const struct order_new *on, const char *profile,
+	    struct policy_problem **pp, int *npp, int *replaced,
+	    struct order *o);
+/* What fcgi_finalize found and did. */
+struct finalize_out {
+	char			*status;	/* the order's, before; NULL
+						 * when there is no order */
+	struct policy_problem	*pp;		/* the policy's problems */
+	int			 npp;
+	int			 finalized;	/* 1 moved to processing, 0
+						 * no longer ready, -1 not
+						 * tried */
+	struct order		 order;		/* as it is now */
+};
+/* fcgi_finalize: the order id, its CSR (NULL when undecodable), and the
+ * CSR's names and RSA key size when nothing else of the CSR is refused
+ * (names NULL: finalization is not tried). */
+int	 store_auth_finalize(struct db *, struct auth_args *, struct acct *,
+	    const char *id, const unsigned char *csr, size_t csr_len,
+	    char *const *names, size_t nnames, int bits,
+	    struct finalize_out *);
+void	 finalize_out_free(struct finalize_out *);
+/* fcgi_authorization: the authorization id into a (a->id NULL when there
+ * is none); with deactivate (the orders' error, JSON text), deactivates
+ * it first when it is the account's, *deactivated saying whether it was
+ * (-1: not tried). */
+int	 store_auth_authz(struct db *, struct auth_args *, struct acct *,
+	    const char *id, const char *deactivate, int *deactivated,
+	    struct authz *a);
+/* fcgi_challenge: the challenge id into c (c->id NULL when there is
+ * none), started first when start and it is the account's. */
+int	 store_auth_challenge(struct db *, struct auth_args *, struct acct *,
+	    const char *id, int start, struct challenge *c);
+/* fcgi_certificate: the certificate's owner (0 when there is none) and,
+ * when it is the account's, its chain PEM (*pem, caller frees). */
+int	 store_auth_cert(struct db *, struct auth_args *, struct acct *,
+	    const char *id, long *owner, char **pem);
+/* fcgi_account: deactivates the account, or (contact not NULL) replaces
+ * its contact, or neither; the account as it is at the end in a.
+ * *changed: 1 a valid account was changed, 0 not, -1 nothing asked. */
+int	 store_auth_account(struct db *, struct auth_args *, struct acct *,
+	    int deactivate, const char *contact, int *changed);
+/* fcgi_account_orders: a page of the account's order ids, oldest first,
+ * after cursor (NULL: from the start); *next is the cursor of the next
+ * page or NULL. *ids (owned, *n of them) is allocated when SA_OK. */
+int	 store_auth_account_orders(struct db *, struct auth_args *,
+	    struct acct *, const char *cursor, size_t limit, char ***ids,
+	    size_t *n, char **next);
 
 /* Returns a PostgreSQL array literal of the strings (caller frees). */
 char	*pg_text_array(const char *const *, size_t);

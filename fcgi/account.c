@@ -242,15 +242,34 @@ out:
 	return rc;
 }
 
+/* The account's query: what it asks, what it found. */
+struct account_work {
+	int		 deactivate;
+	const char	*contact;	/* JSON text, or NULL */
+	int		 changed;	/* 1 changed, 0 not, -1 not asked */
+};
+
+static int
+account_work(struct req *r, void *arg)
+{
+	struct account_work *w = arg;
+
+	return store_auth_account(r->db, &r->auth, &r->acct, w->deactivate,
+	    w->contact, &w->changed);
+}
+
 int
 h_account(struct req *r)
 {
+	struct account_work w;
 	json_object *contact = NULL, *st;
 	const char *status;
-	long id = strtol(r->id, NULL, 10);
-	int rc = 0, n;
+	int rc = 0;
 
-	if (id != r->acct.id) {
+	memset(&w, 0, sizeof(w));
+	/* r->auth.id: the account the request names, which its
+	 * authentication checks */
+	if (strtol(r->id, NULL, 10) != r->auth.id) {
 		problem_set(&r->prob, PT_UNAUTHORIZED,
 		    "the request is not signed by this account's key");
 		goto out;
@@ -264,79 +283,97 @@ h_account(struct req *r)
 			    "only be updated to status \"deactivated\"");
 			goto out;
 		}
-		if ((n = store_account_deactivate(r->db, id)) != 1) {
-			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-			    "cannot deactivate the account");
-			goto out;
-		}
-		msg_info("account %ld deactivated by its key", id);
+		w.deactivate = 1;
 	} else if (r->payload != NULL &&
 	    json_object_object_get_ex(r->payload, "contact", &st)) {
 		if ((contact = contact_check(r, r->payload)) == NULL)
 			goto out;
-		if (!store_account_set_contact(r->db, id,
-		    json_compact(contact))) {
-			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-			    "cannot update the account");
-			goto out;
-		}
+		w.contact = json_compact(contact);
 	}
-	acct_free(&r->acct);
-	if (store_account_by_id(r->db, id, &r->acct) != 1) {
+	if (!auth_with(r, account_work, &w, PC_ACME_OTHER_ERROR,
+	    w.deactivate ? "cannot deactivate the account" :
+	    w.contact != NULL ? "cannot update the account" :
+	    "cannot load the account"))
+		goto out;
+	if (w.deactivate && w.changed != 1) {
 		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot load the account");
+		    "cannot deactivate the account");
 		goto out;
 	}
+	if (w.deactivate)
+		msg_info("account %ld deactivated by its key", r->acct.id);
 	rc = account_reply(r, &r->acct, 200);
 out:
 	json_object_put(contact);
 	return rc;
 }
 
+/* The orders page's query: what it asks, what it found. */
+struct orders_work {
+	const char	*cursor;
+	size_t		 limit;
+	char		**ids;
+	size_t		 n;
+	char		*next;
+};
+
+static int
+orders_work(struct req *r, void *arg)
+{
+	struct orders_work *w = arg;
+
+	strv_free(w->ids, w->n);
+	free(w->next);
+	return store_auth_account_orders(r->db, &r->auth, &r->acct,
+	    w->cursor, w->limit, &w->ids, &w->n, &w->next);
+}
+
 int
 h_account_orders(struct req *r)
 {
+	struct orders_work w;
 	json_object *o, *arr;
-	char **ids, *u, *next = NULL;
-	const char *cursor = NULL;
-	size_t n = 0, i;
+	char *u;
+	size_t i;
+	int rc = 0;
 
-	if (strtol(r->id, NULL, 10) != r->acct.id) {
+	memset(&w, 0, sizeof(w));
+	if (strtol(r->id, NULL, 10) != r->auth.id) {
 		problem_set(&r->prob, PT_UNAUTHORIZED,
 		    "the request is not signed by this account's key");
-		return 0;
+		goto out;
 	}
 	if (r->query != NULL) {
 		if (strncmp(r->query, "cursor=", 7) != 0 ||
 		    strlen(r->query + 7) > 64) {
 			problem_set(&r->prob, PT_MALFORMED,
 			    "unknown query: only cursor= is accepted");
-			return 0;
+			goto out;
 		}
-		cursor = r->query + 7;
+		w.cursor = r->query + 7;
 	}
-	if ((ids = store_account_orders_page(r->db, r->acct.id, cursor,
-	    (size_t)cfg_int(CFG_ORDERS_PAGE_SIZE), &n, &next)) == NULL) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot list the orders");
-		return 0;
-	}
+	w.limit = (size_t)cfg_int(CFG_ORDERS_PAGE_SIZE);
+	if (!auth_with(r, orders_work, &w, PC_ACME_OTHER_ERROR,
+	    "cannot list the orders"))
+		goto out;
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		u = url_for(R_ORDER, ids[i]);
+	for (i = 0; i < w.n; i++) {
+		u = url_for(R_ORDER, w.ids[i]);
 		json_object_array_add(arr, json_object_new_string(u));
 		free(u);
 	}
-	strv_free(ids, n);
-	if (next != NULL) {
+	if (w.next != NULL) {
 		u = url_for(R_ACCOUNT_ORDERS, r->id);
-		r->link_next = xasprintf("%s?cursor=%s", u, next);
+		r->link_next = xasprintf("%s?cursor=%s", u, w.next);
 		free(u);
-		free(next);
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "orders", arr);
 	r->resp = o;
 	r->status = 200;
-	return 1;
+	rc = 1;
+out:
+	strv_free(w.ids, w.n);
+	free(w.next);
+	return rc;
 }

@@ -46,6 +46,8 @@ enum auth {
 	AUTH_NONE,	/* GET/HEAD only */
 	AUTH_JWK,	/* the request carries its key (newAccount) */
 	AUTH_KID,	/* signed by an existing account */
+	AUTH_KID_QUERY,	/* the same, authenticated by the handler's own
+			 * query in its one round trip (auth_with) */
 	AUTH_EITHER,	/* account key, or the key of the object (revokeCert) */
 	AUTH__MAX
 };
@@ -73,6 +75,9 @@ struct req {
 	struct jws	 jws;
 	struct jwk	 jwk;		/* key that signed the request */
 	struct acct	 acct;		/* AUTH_KID: the signing account */
+	struct auth_args auth;		/* AUTH_KID: fcgi_auth's arguments */
+	int		 auth_pending;	/* AUTH_KID_QUERY: auth_with (or
+					 * auth_settle) has yet to run */
 	json_object	*payload;	/* owned; NULL for POST-as-GET */
 	/* response */
 	int		 status;
@@ -114,8 +119,26 @@ char	*account_url(long id);
  * the customer can act. */
 void	 req_catalogue(struct req *, enum pcode, const char *ident);
 
-/* Authenticates a POST (JWS, key, url, nonce); 1 or 0 with req->prob. */
+/* Authenticates a POST (JWS, key, url, nonce); 1 or 0 with req->prob.
+ * On an AUTH_KID_QUERY route, everything but the database's part: that
+ * is left pending for the handler's query (auth_with). */
 int	 auth_request(struct req *);
+/* The handler's query of an AUTH_KID_QUERY route: calls the store_auth_*
+ * function of the resource with r->auth (filling r->acct), and puts its
+ * own results in arg; returns 1, or -1 on a database error. */
+typedef int (*auth_work)(struct req *, void *arg);
+/* Authenticates the request in the handler's query work (sql/013): one
+ * round trip. Returns 1 when the request is authenticated and work's
+ * results are there; 0 with req->prob set when it is refused, or when
+ * work failed (then code and what make the problem, once the request is
+ * authenticated and its nonce redeemed on its own). */
+int	 auth_with(struct req *, auth_work work, void *arg, enum pcode code,
+	    const char *what);
+/* After the handler, whose result is ok: a request whose authentication
+ * is still pending (a refusal before the handler's query) is
+ * authenticated now, on its own, and its refusal, if any, is told instead
+ * of the handler's answer. Returns the request's result, 1 or 0. */
+int	 auth_settle(struct req *, int ok);
 
 /* Handlers: return 1 with req->resp/raw and status set, or 0 with
  * req->prob set. */

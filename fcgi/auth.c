@@ -116,66 +116,50 @@ jwk_copy(const struct jwk *from, struct jwk *to)
 }
 
 /*
- * A request signed by an account: the key (cached, or loaded), the
- * signature, then the account's checks and the nonce's redemption in one
- * round trip (fcgi_auth), told in the order they always were: unknown
- * account, signature, account status, usability, nonce.
+ * Runs fcgi_auth with r->auth's arguments: alone (work NULL), or inside
+ * the handler's query work (sql/013), retrying once with the account's
+ * key loaded again when it changed since it was cached; then tells the
+ * outcome in the order it always was: unknown account, signature, account
+ * status, usability, nonce (np: the nonce's own problem when nonce_check
+ * refused it, told after the account's). Returns 1 when the request is
+ * authenticated (and work's results are there), 0 with prob, or -1 when
+ * the request is authenticated (its nonce redeemed by fcgi_auth alone)
+ * but work failed.
  */
 static int
-auth_kid(struct req *r)
+auth_run(struct req *r, auth_work work, void *arg, struct problem *np)
 {
-	struct key_slot *ks;
-	struct problem np;
-	enum store_auth sa = SA_UNKNOWN;
-	long id;
-	int epoch = 0, nonce_ok, usable, tries, found, rc = 0;
+	struct key_slot *ks = &key_cache[r->auth.id % KEY_CACHE];
+	int tries, wrc = 1, rc = 0;
 
-	memset(&np, 0, sizeof(np));
-	if (r->jws.kid == NULL || r->jws.jwk_obj != NULL) {
-		problem_set(&r->prob, PT_MALFORMED, "this request must be "
-		    "signed by an account key named with \"kid\"");
-		goto out;
-	}
-	if ((id = kid_account_id(r->jws.kid)) == 0) {
-		problem_set(&r->prob, PT_ACCOUNT_DOES_NOT_EXIST,
-		    "\"kid\" is not an account URL of this server");
-		goto out;
-	}
-	/* an account can always be read, deactivated, and revoke */
-	usable = r->route != R_ACCOUNT && r->route != R_REVOKE_CERT;
-	ks = &key_cache[id % KEY_CACHE];
-	if (ks->id == id && !jws_verify(&r->jws, &ks->key, &r->prob)) {
-		/* perhaps signed with the account's new key */
-		problem_clear(&r->prob);
-		key_slot_clear(ks);
-	}
+	r->auth.result = SA_UNKNOWN;
 	for (tries = 0; tries < 2; tries++) {
-		if (ks->id != id && !key_load(r, id, ks))
+		if (ks->id != r->auth.id && !key_load(r, r->auth.id, ks))
 			goto out;
-		problem_clear(&np);
-		nonce_ok = nonce_check(r->db, &r->child->nonce, r->jws.nonce,
-		    &epoch, &np);
+		r->auth.tp = ks->key.thumbprint;
 		acct_free(&r->acct);
-		found = store_auth(r->db, id, ks->key.thumbprint,
-		    nonce_ok ? r->jws.nonce : NULL, epoch, usable, &r->acct,
-		    &sa);
-		if (found < 0) {
+		if (work != NULL)
+			wrc = work(r, arg);
+		/* Alone, or after work failed: its statement, the nonce's
+		 * redemption included, was rolled back. */
+		if ((work == NULL || wrc < 0) &&
+		    store_auth(r->db, &r->auth, &r->acct) < 0) {
 			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
 			    "cannot load the account");
 			goto out;
 		}
-		if (sa != SA_KEY)
+		if (r->auth.result != SA_KEY)
 			break;
 		/* the key changed since it was cached: load it again */
 		key_slot_clear(ks);
 	}
-	switch (sa) {
+	switch (r->auth.result) {
 	case SA_OK:
-		if (!nonce_ok) {
+		if (np != NULL && np->type != PT_NONE) {
 			/* the nonce's own problem, told after the account's */
 			problem_clear(&r->prob);
-			r->prob = np;
-			memset(&np, 0, sizeof(np));
+			r->prob = *np;
+			memset(np, 0, sizeof(*np));
 			goto out;
 		}
 		break;
@@ -196,18 +180,125 @@ auth_kid(struct req *r)
 			(void)acme_account_usable(r);
 		goto out;
 	case SA_NONCE:
-		nonce_reused(r->db, &r->child->nonce, epoch, &r->prob);
+		nonce_reused(r->db, &r->child->nonce, r->auth.epoch, &r->prob);
 		goto out;
 	default:
 		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
 		    "cannot load the account");
 		goto out;
 	}
+	jwk_free(&r->jwk);
 	jwk_copy(&ks->key, &r->jwk);
-	rc = 1;
+	rc = wrc < 0 ? -1 : 1;
+out:
+	return rc;
+}
+
+/*
+ * A request signed by an account: the key (cached, or loaded), the
+ * signature and the nonce's MAC and age here; then the account's checks
+ * and the nonce's redemption in one round trip (fcgi_auth), on an
+ * AUTH_KID_QUERY route inside the handler's own query (auth_with).
+ */
+static int
+auth_kid(struct req *r)
+{
+	struct key_slot *ks;
+	struct problem np;
+	long id;
+	int epoch = 0, nonce_ok, rc = 0;
+
+	memset(&np, 0, sizeof(np));
+	if (r->jws.kid == NULL || r->jws.jwk_obj != NULL) {
+		problem_set(&r->prob, PT_MALFORMED, "this request must be "
+		    "signed by an account key named with \"kid\"");
+		goto out;
+	}
+	if ((id = kid_account_id(r->jws.kid)) == 0) {
+		problem_set(&r->prob, PT_ACCOUNT_DOES_NOT_EXIST,
+		    "\"kid\" is not an account URL of this server");
+		goto out;
+	}
+	ks = &key_cache[id % KEY_CACHE];
+	if (ks->id == id && !jws_verify(&r->jws, &ks->key, &r->prob)) {
+		/* perhaps signed with the account's new key */
+		problem_clear(&r->prob);
+		key_slot_clear(ks);
+	}
+	if (ks->id != id && !key_load(r, id, ks))
+		goto out;
+	nonce_ok = nonce_check(r->db, &r->child->nonce, r->jws.nonce, &epoch,
+	    &np);
+	memset(&r->auth, 0, sizeof(r->auth));
+	r->auth.id = id;
+	r->auth.nonce = nonce_ok ? r->jws.nonce : NULL;
+	r->auth.epoch = epoch;
+	/* an account can always be read, deactivated, and revoke */
+	r->auth.usable = r->route != R_ACCOUNT && r->route != R_REVOKE_CERT;
+	if (nonce_ok && routes[r->route].auth == AUTH_KID_QUERY) {
+		/* the handler's query authenticates the request */
+		jwk_copy(&ks->key, &r->jwk);
+		r->auth_pending = 1;
+		rc = 1;
+		goto out;
+	}
+	rc = auth_run(r, NULL, NULL, &np) == 1;
 out:
 	problem_clear(&np);
 	return rc;
+}
+
+int
+auth_with(struct req *r, auth_work work, void *arg, enum pcode code,
+    const char *what)
+{
+	int rc = 0;
+
+	if (!r->auth_pending) {
+		msg_err("auth_with: no authentication pending");
+		problem_set(&r->prob, PT_SERVER_INTERNAL, "internal error");
+		goto out;
+	}
+	r->auth_pending = 0;
+	if ((rc = auth_run(r, work, arg, NULL)) < 0) {
+		problem_code(&r->prob, code, "%s", what);
+		rc = 0;
+	}
+out:
+	return rc;
+}
+
+int
+auth_settle(struct req *r, int ok)
+{
+	struct problem held;
+
+	if (!r->auth_pending)
+		goto out;
+	r->auth_pending = 0;
+	held = r->prob;
+	memset(&r->prob, 0, sizeof(r->prob));
+	if (auth_run(r, NULL, NULL, NULL) == 1) {
+		r->prob = held;
+		goto out;
+	}
+	/* the request's own refusal comes first */
+	problem_clear(&held);
+	json_object_put(r->resp);
+	r->resp = NULL;
+	free(r->raw);
+	r->raw = NULL;
+	free(r->location);
+	r->location = NULL;
+	free(r->link_up);
+	r->link_up = NULL;
+	free(r->link_next);
+	r->link_next = NULL;
+	r->retry_after = 0;
+	r->status = 0;
+	ok = 0;
+out:
+	return ok;
 }
 
 static int
@@ -245,7 +336,8 @@ auth_request(struct req *r)
 		if (!auth_jwk(r) || !nonce_redeem(r->db, &r->child->nonce,
 		    r->jws.nonce, &r->prob))
 			return 0;
-	} else if (!auth_kid(r))	/* redeems the nonce too */
+	} else if (!auth_kid(r))	/* redeems the nonce too, or leaves
+					 * it to the handler's query */
 		return 0;
 	if (r->jws.payload_len > 0 &&
 	    (r->payload = jws_payload_json(&r->jws, &r->prob)) == NULL)

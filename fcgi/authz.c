@@ -29,43 +29,34 @@ challenge_json(const struct challenge *c)
 	return j;
 }
 
-/* Handles {"status": "deactivated"}: the authorization and its orders
- * end (the orders with ACME_DEACTIVATED). Reloads a. Returns 1 or 0. */
+/* The authorization's query: what it asks, what it found. */
+struct authz_work {
+	const char	*deactivate;	/* the orders' error, or NULL */
+	int		 deactivated;	/* 1 done, 0 refused, -1 not tried */
+	struct authz	 a;
+};
+
 static int
-authz_deactivate(struct req *r, struct authz *a)
+authz_work(struct req *r, void *arg)
 {
-	struct problem why;
-	json_object *pj;
+	struct authz_work *w = arg;
+
+	authz_free(&w->a);
+	return store_auth_authz(r->db, &r->auth, &r->acct, r->id,
+	    w->deactivate, &w->deactivated, &w->a);
+}
+
+/* Checks an update of an authorization: only {"status": "deactivated"}
+ * (RFC 8555 section 7.5.2). Returns 1, or 0 with prob. */
+static int
+authz_update_check(struct req *r)
+{
 	const char *st = json_get_str(r->payload, "status");
-	int done;
 
 	if (st == NULL || strcmp(st, "deactivated") != 0 ||
 	    json_object_object_length(r->payload) != 1) {
 		problem_set(&r->prob, PT_MALFORMED, "an authorization can "
 		    "only be updated with {\"status\": \"deactivated\"}");
-		return 0;
-	}
-	memset(&why, 0, sizeof(why));
-	problem_catalogue(&why, PC_ACME_DEACTIVATED, r->lang, NULL);
-	pj = problem_json(&why);
-	done = store_authz_deactivate(r->db, a->id, json_compact(pj));
-	json_object_put(pj);
-	problem_clear(&why);
-	if (done < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot deactivate the authorization");
-		return 0;
-	}
-	if (done == 0) {
-		problem_set(&r->prob, PT_MALFORMED, "the authorization is %s "
-		    "and cannot be deactivated", a->status);
-		return 0;
-	}
-	msg_info("authorization %s deactivated by its client", a->id);
-	authz_free(a);
-	if (store_authz_get(r->db, r->id, a) != 1) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot read the authorization");
 		return 0;
 	}
 	return 1;
@@ -74,44 +65,76 @@ authz_deactivate(struct req *r, struct authz *a)
 int
 h_authz(struct req *r)
 {
-	struct authz a;
-	json_object *j, *id, *arr;
+	struct authz_work w;
+	struct problem why, bad;
+	json_object *j, *id, *arr, *pj = NULL;
 	size_t i;
-	int found, rc = 0;
+	int rc = 0;
 
-	found = store_authz_get(r->db, r->id, &a);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot read the authorization");
-		goto out;
+	memset(&w, 0, sizeof(w));
+	memset(&why, 0, sizeof(why));
+	memset(&bad, 0, sizeof(bad));
+	/* A deactivation ends the authorization and its orders (with
+	 * ACME_DEACTIVATED); a bad update is told once the authorization
+	 * is found to be the account's. */
+	if (r->payload != NULL) {
+		if (!authz_update_check(r)) {
+			bad = r->prob;
+			memset(&r->prob, 0, sizeof(r->prob));
+		} else {
+			problem_catalogue(&why, PC_ACME_DEACTIVATED, r->lang,
+			    NULL);
+			pj = problem_json(&why);
+			w.deactivate = json_compact(pj);
+		}
 	}
-	if (found == 0) {
+	if (!auth_with(r, authz_work, &w, PC_ACME_OTHER_ERROR,
+	    w.deactivate != NULL ? "cannot deactivate the authorization" :
+	    "cannot read the authorization"))
+		goto out;
+	if (w.a.id == NULL) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
-	if (!owner_check(r, a.account_id, "authorization"))
+	if (!owner_check(r, w.a.account_id, "authorization"))
 		goto out;
-	if (r->payload != NULL && !authz_deactivate(r, &a))
+	if (bad.type != PT_NONE) {
+		r->prob = bad;
+		memset(&bad, 0, sizeof(bad));
 		goto out;
+	}
+	if (w.deactivated == 0) {
+		problem_set(&r->prob, PT_MALFORMED, "the authorization is %s "
+		    "and cannot be deactivated", w.a.status);
+		goto out;
+	}
+	if (w.deactivated == 1)
+		msg_info("authorization %s deactivated by its client",
+		    w.a.id);
 	j = json_object_new_object();
 	id = json_object_new_object();
 	json_object_object_add(id, "type", json_object_new_string("dns"));
 	json_object_object_add(id, "value",
-	    json_object_new_string(a.identifier));
+	    json_object_new_string(w.a.identifier));
 	json_object_object_add(j, "identifier", id);
-	json_object_object_add(j, "status", json_object_new_string(a.status));
-	json_object_object_add(j, "expires", json_object_new_string(a.expires));
+	json_object_object_add(j, "status",
+	    json_object_new_string(w.a.status));
+	json_object_object_add(j, "expires",
+	    json_object_new_string(w.a.expires));
 	arr = json_object_new_array();
-	for (i = 0; i < a.nch; i++)
-		json_object_array_add(arr, challenge_json(&a.ch[i]));
+	for (i = 0; i < w.a.nch; i++)
+		json_object_array_add(arr, challenge_json(&w.a.ch[i]));
 	json_object_object_add(j, "challenges", arr);
-	if (a.wildcard)
+	if (w.a.wildcard)
 		json_object_object_add(j, "wildcard",
 		    json_object_new_boolean(1));
 	r->resp = j;
 	r->status = 200;
 	rc = 1;
 out:
-	authz_free(&a);
+	problem_clear(&bad);
+	problem_clear(&why);
+	json_object_put(pj);
+	authz_free(&w.a);
 	return rc;
 }

@@ -7,34 +7,48 @@
 #include "acme-fcgi.h"
 #include "util.h"
 
+/* What the certificate's query found. */
+struct cert_found {
+	long	 owner;		/* 0: no such certificate */
+	char	*pem;		/* owned; the chain, when it is the account's */
+};
+
+static int
+cert_work(struct req *r, void *arg)
+{
+	struct cert_found *cf = arg;
+
+	free(cf->pem);
+	return store_auth_cert(r->db, &r->auth, &r->acct, r->id, &cf->owner,
+	    &cf->pem);
+}
+
 int
 h_cert(struct req *r)
 {
-	long owner = 0;
-	char *pem = NULL;
-	int found;
+	struct cert_found cf = { 0, NULL };
+	int rc = 0;
 
 	if (r->payload != NULL) {
 		problem_set(&r->prob, PT_MALFORMED, "a certificate is read "
 		    "with POST-as-GET (empty payload)");
-		return 0;
+		goto out;
 	}
-	found = store_cert_get(r->db, r->id, &owner, &pem);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot read the certificate");
-		return 0;
-	}
-	if (found == 0) {
+	if (!auth_with(r, cert_work, &cf, PC_ACME_OTHER_ERROR,
+	    "cannot read the certificate"))
+		goto out;
+	if (cf.owner == 0) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
-		return 0;
+		goto out;
 	}
-	if (!owner_check(r, owner, "certificate")) {
-		free(pem);
-		return 0;
-	}
-	r->raw = pem;
+	if (!owner_check(r, cf.owner, "certificate") || cf.pem == NULL)
+		goto out;
+	r->raw = cf.pem;
+	cf.pem = NULL;
 	r->ctype = "application/pem-certificate-chain";
 	r->status = 200;
-	return 1;
+	rc = 1;
+out:
+	free(cf.pem);
+	return rc;
 }

@@ -9,51 +9,55 @@
 #include "config.h"
 #include "util.h"
 
+/* The challenge's query: what it asks, what it found. */
+struct chall_work {
+	int			 start;	/* POST {}: start the validation */
+	struct challenge	 c;
+};
+
+static int
+chall_work(struct req *r, void *arg)
+{
+	struct chall_work *w = arg;
+
+	challenge_free(&w->c);
+	return store_auth_challenge(r->db, &r->auth, &r->acct, r->id,
+	    w->start, &w->c);
+}
+
 int
 h_challenge(struct req *r)
 {
-	struct challenge c;
-	int found, rc = 0;
+	struct chall_work w;
+	int bad, rc = 0;
 
-	found = store_challenge_get(r->db, r->id, &c);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot read the challenge");
+	memset(&w, 0, sizeof(w));
+	/* Starting a challenge twice, or one already decided, is not an
+	 * error: the client sees its current state. Any other payload is,
+	 * once the challenge is found to be the account's. */
+	bad = r->payload != NULL && json_object_object_length(r->payload) != 0;
+	w.start = r->payload != NULL && !bad;
+	if (!auth_with(r, chall_work, &w, PC_ACME_OTHER_ERROR, w.start ?
+	    "cannot start the validation" : "cannot read the challenge"))
 		goto out;
-	}
-	if (found == 0) {
+	if (w.c.id == NULL) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		goto out;
 	}
-	if (!owner_check(r, c.account_id, "challenge"))
+	if (!owner_check(r, w.c.account_id, "challenge"))
 		goto out;
-	if (r->payload != NULL) {
-		if (json_object_object_length(r->payload) != 0) {
-			problem_set(&r->prob, PT_MALFORMED, "a challenge "
-			    "response must be the empty object {}");
-			goto out;
-		}
-		/* Starting a challenge twice, or one already decided, is
-		 * not an error: the client sees its current state. */
-		if (store_challenge_start(r->db, c.id) < 0) {
-			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-			    "cannot start the validation");
-			goto out;
-		}
-		challenge_free(&c);
-		if (store_challenge_get(r->db, r->id, &c) != 1) {
-			problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-			    "cannot read the challenge");
-			goto out;
-		}
+	if (bad) {
+		problem_set(&r->prob, PT_MALFORMED, "a challenge response "
+		    "must be the empty object {}");
+		goto out;
 	}
-	if (strcmp(c.status, "processing") == 0)
+	if (strcmp(w.c.status, "processing") == 0)
 		r->retry_after = (int)cfg_int(CFG_RETRY_AFTER);
-	r->link_up = url_for(R_AUTHZ, c.authz_id);
-	r->resp = challenge_json(&c);
+	r->link_up = url_for(R_AUTHZ, w.c.authz_id);
+	r->resp = challenge_json(&w.c);
 	r->status = 200;
 	rc = 1;
 out:
-	challenge_free(&c);
+	challenge_free(&w.c);
 	return rc;
 }

@@ -1,66 +1,23 @@
 /*
- * main.c - acme-fcgi master: opens (or inherits) the FastCGI socket, maps
- * the shared metrics, forks the children, replaces those that die, reloads
- * the configuration on SIGHUP and stops gracefully on SIGTERM. The master
- * never touches the database.
+ * main.c - acme-fcgi: the command line, then the master of
+ * common/prefork.c with its keys (listen, children) and the shared metrics
+ * (mapped before the children are forked). The master never touches the
+ * database.
  *
  * With children = 0 there is no master: the process serves requests
  * itself, for process managers that start one process per socket and
  * send it one request at a time (Apache mod_fcgid).
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <fcgiapp.h>
 
 #include "acme-fcgi.h"
 #include "config.h"
 #include "metrics.h"
+#include "prefork.h"
 #include "util.h"
-
-#define MAX_CHILDREN	256
-
-static volatile sig_atomic_t got_term;
-static volatile sig_atomic_t got_chld;
-static volatile sig_atomic_t got_hup;
-
-/* The command line, applied again over the file on each reload. */
-struct args {
-	const char	*conf;
-	const char	*nchild;
-	const char	*listen_spec;
-};
-
-/* The children of the current generation (those of earlier ones were
- * told to stop and are only reaped). */
-struct pool {
-	pid_t	 pids[MAX_CHILDREN];
-	time_t	 born[MAX_CHILDREN];
-	int	 n;
-	int	 fd;		/* the listening socket */
-	pid_t	 master;
-};
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGCHLD)
-		got_chld = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
 
 static void
 usage(void)
@@ -70,204 +27,42 @@ usage(void)
 	exit(2);
 }
 
-/* Forks a child serving on the pool's socket; returns its pid, or -1. A
- * child is told (SIGTERM) when the master dies, even by SIGKILL, so that
- * no orphan keeps serving with a stale configuration. */
-static pid_t
-spawn(const struct pool *p)
-{
-	pid_t pid = fork();
-
-	if (pid == -1) {
-		msg_err("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
-		    getppid() != p->master)
-			_exit(0);
-		child_main(p->fd);
-	}
-	return pid;
-}
-
-/* Returns the listening socket: inherited on fd 0, or opened. *own is
- * set to the path of a unix socket created here (removed at shutdown). */
+/* Maps the shared metrics before the children exist; returns 1 (a
+ * failure is fatal). */
 static int
-open_listener(const char *spec, char **own)
+fcgi_start(int nchildren)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd;
-
-	*own = NULL;
-	if (*spec == '\0') {
-		if (getsockname(0, (struct sockaddr *)&ss, &len) != 0)
-			msg_fatal("no listen address configured and fd 0 "
-			    "is not a socket");
-		return 0;
-	}
-	if (strchr(spec, '/') != NULL)
-		(void)unlink(spec);
-	fd = FCGX_OpenSocket(spec, 128);
-	if (fd < 0)
-		msg_fatal("cannot listen on %s", spec);
-	if (strchr(spec, '/') != NULL) {
-		(void)chmod(spec, 0660);
-		*own = xstrdup(spec);
-	}
-	return fd;
-}
-
-/* Applies the command line over the configuration; returns 1 or 0. */
-static int
-apply_args(const struct args *a)
-{
-	return (a->nchild == NULL || config_set(CFG_CHILDREN, a->nchild)) &&
-	    (a->listen_spec == NULL ||
-	    config_set(CFG_LISTEN, a->listen_spec));
-}
-
-/* Sets the log level from the configuration; returns 1 or 0 (logged). */
-static int
-apply_log_level(void)
-{
-	enum log_level lvl;
-
-	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl)) {
-		msg_err("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
-		return 0;
-	}
-	log_init("acme-fcgi", lvl);
+	if (!metrics_init(nchildren))
+		msg_fatal("cannot map the shared metrics");
 	return 1;
 }
 
-/*
- * SIGHUP: reads the configuration again. On success a new generation of
- * children is started with it, then the old children are told to stop
- * (each finishes its request and the queued connections first), so that
- * the socket is served throughout. On failure nothing changes. The
- * listening socket is kept: a new `listen` needs a restart.
- */
-static void
-reload(const struct args *a, struct pool *p)
-{
-	pid_t old[MAX_CHILDREN];
-	char *listen_was = xstrdup(cfg_str(CFG_LISTEN));
-	int i, n_old = p->n;
-
-	if (!config_reload(a->conf) || !apply_args(a) ||
-	    !apply_log_level()) {
-		msg_err("reload: keeping the previous configuration");
-		goto out;
-	}
-	if (strcmp(listen_was, cfg_str(CFG_LISTEN)) != 0) {
-		msg_warn("reload: listen changed from \"%s\" to \"%s\": "
-		    "restart acme-fcgi to apply it", listen_was,
-		    cfg_str(CFG_LISTEN));
-		(void)config_set(CFG_LISTEN, listen_was);
-	}
-	memcpy(old, p->pids, sizeof(old));
-	p->n = (int)cfg_int(CFG_CHILDREN);
-	if (p->n < 1)	/* 0 means no master: not for a running master */
-		p->n = 1;
-	for (i = 0; i < p->n; i++) {
-		p->pids[i] = spawn(p);
-		p->born[i] = time(NULL);
-	}
-	for (i = p->n; i < MAX_CHILDREN; i++)
-		p->pids[i] = 0;
-	for (i = 0; i < n_old; i++)
-		if (old[i] > 0)
-			(void)kill(old[i], SIGTERM);
-	metrics_reload(p->n);
-	msg_info("reloaded %s: %d children replace %d", a->conf != NULL ?
-	    a->conf : "the defaults", p->n, n_old);
-out:
-	free(listen_was);
-}
-
-/* Reaps the children that exited; replaces those of the current
- * generation, unless stopping. */
-static void
-reap(struct pool *p)
-{
-	pid_t pid;
-	int i, status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < p->n; i++)
-			if (p->pids[i] == pid)
-				break;
-		if (i == p->n) {
-			msg_debug("child %ld of an earlier generation exited",
-			    (long)pid);
-			continue;
-		}
-		if (WIFSIGNALED(status))
-			msg_warn("child %ld killed by signal %d", (long)pid,
-			    WTERMSIG(status));
-		else
-			msg_warn("child %ld exited with %d", (long)pid,
-			    WEXITSTATUS(status));
-		if (got_term) {
-			p->pids[i] = 0;
-			continue;
-		}
-		/* A child that dies at once is restarted at most once a
-		 * second. */
-		if (time(NULL) - p->born[i] < 1)
-			sleep(1);
-		p->pids[i] = spawn(p);
-		p->born[i] = time(NULL);
-		metrics_child_restart();
-	}
-}
-
-/*
- * SIGTERM: no new connection can reach a unix socket of ours once its
- * path is gone; every child finishes its request and the connections
- * already queued, then exits; the master waits for all of them (those of
- * earlier generations too).
- */
-static void
-shutdown_pool(struct pool *p, const char *own_path)
-{
-	int i, status;
-
-	msg_info("stopping: the children finish their requests");
-	if (own_path != NULL)
-		(void)unlink(own_path);
-	(void)close(p->fd);
-	for (i = 0; i < p->n; i++)
-		if (p->pids[i] > 0)
-			(void)kill(p->pids[i], SIGTERM);
-	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
-		;
-	msg_info("stopped");
-}
+static const struct prefork fcgi_pool = {
+	.prog = "acme-fcgi",
+	.listen_key = CFG_LISTEN,
+	.children_key = CFG_CHILDREN,
+	.start = fcgi_start,
+	.child_main = child_main,
+	.reloaded = metrics_reload,
+	.restarted = metrics_child_restart,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct args a;
-	struct pool p;
-	struct sigaction sa;
-	sigset_t block, empty;
-	char *own_path = NULL;
-	int ch, i;
+	const char *conf = NULL, *nchild = NULL, *listen_spec = NULL;
+	int ch;
 
-	memset(&a, 0, sizeof(a));
 	while ((ch = getopt(argc, argv, "c:n:s:")) != -1) {
 		switch (ch) {
 		case 'c':
-			a.conf = optarg;
+			conf = optarg;
 			break;
 		case 'n':
-			a.nchild = optarg;
+			nchild = optarg;
 			break;
 		case 's':
-			a.listen_spec = optarg;
+			listen_spec = optarg;
 			break;
 		default:
 			usage();
@@ -275,60 +70,5 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	log_init("acme-fcgi", LOG_LVL_INFO);
-	if (!config_load(a.conf) || !apply_args(&a) || !apply_log_level())
-		exit(1);
-	if (FCGX_Init() != 0)
-		msg_fatal("FCGX_Init failed");
-	memset(&p, 0, sizeof(p));
-	p.fd = open_listener(cfg_str(CFG_LISTEN), &own_path);
-	p.n = (int)cfg_int(CFG_CHILDREN);
-	p.master = getpid();
-	if (!metrics_init(p.n))
-		msg_fatal("cannot map the shared metrics");
-	if (p.n == 0) {
-		msg_info("serving on %s in this process (children = 0)",
-		    *cfg_str(CFG_LISTEN) != '\0' ? cfg_str(CFG_LISTEN) :
-		    "fd 0");
-		child_main(p.fd);	/* does not return */
-	}
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	for (i = 0; i < p.n; i++) {
-		p.pids[i] = spawn(&p);
-		p.born[i] = time(NULL);
-	}
-	msg_info("listening on %s with %d children",
-	    *cfg_str(CFG_LISTEN) != '\0' ? cfg_str(CFG_LISTEN) : "fd 0", p.n);
-	sigemptyset(&empty);
-	while (!got_term) {
-		sigsuspend(&empty);
-		if (got_hup && !got_term) {
-			got_hup = 0;
-			reload(&a, &p);
-		}
-		if (got_chld) {
-			got_chld = 0;
-			reap(&p);
-		}
-	}
-	shutdown_pool(&p, own_path);
-	free(own_path);
-	config_free();
-	return 0;
+	return prefork_main(&fcgi_pool, conf, nchild, listen_spec);
 }

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
 #include "acme-fcgi.h"
 #include "config.h"
 #include "ident.h"
@@ -47,43 +50,27 @@ order_json(const struct order *o)
 	return j;
 }
 
-/* Loads an order of the request's account into o (freed by the caller
- * in every case). Returns 1, or 0 with prob. */
+/* Checks that the order a query found exists and is the request's
+ * account's. Returns 1, or 0 with prob. */
 static int
-order_load(struct req *r, const char *id, struct order *o)
+order_found(struct req *r, const struct order *o)
 {
-	int found;
-
-	found = store_order_get(r->db, id, o);
-	if (found < 0) {
-		problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
-		    "cannot read the order");
-		return 0;
-	}
-	if (found == 0) {
+	if (o->id == NULL) {
 		req_catalogue(r, PC_ACME_REQUEST_NOT_FOUND, NULL);
 		return 0;
 	}
 	return owner_check(r, o->account_id, "order");
 }
 
-/* Loads an order of the request's account and renders it. */
+/* Renders an order; returns 1. */
 static int
-order_reply(struct req *r, const char *id, int status)
+order_render(struct req *r, const struct order *o, int status)
 {
-	struct order o;
-	int rc = 0;
-
-	if (!order_load(r, id, &o))
-		goto out;
-	r->resp = order_json(&o);
+	r->resp = order_json(o);
 	r->status = status;
-	if (strcmp(o.status, "processing") == 0)
+	if (strcmp(o->status, "processing") == 0)
 		r->retry_after = (int)cfg_int(CFG_RETRY_AFTER);
-	rc = 1;
-out:
-	order_free(&o);
-	return rc;
+	return 1;
 }
 
 /* Reads and checks the identifiers of a newOrder payload into n (lower-case,
@@ -151,29 +138,24 @@ identifiers_check(struct req *r, json_object *ids, char ***names,
 	return !bad;
 }
 
-/* Applies the CA's policy (statuses, domain list, profile, credit) to the
- * names; returns 1 if allowed, else 0 with the problem of the first
- * refusal and a subproblem per identifier at fault. */
+/* Tells the CA's policy problems of an order (statuses, domain list,
+ * profile, credit: order_policy in SQL), as its query found them: the
+ * first refusal, with a subproblem per identifier at fault. profile is
+ * the one the client asked for (or NULL). Returns 1 if there is none
+ * (the order is allowed), else 0 with prob. */
 static int
-policy_check(struct req *r, char *const *names, size_t n,
+policy_report(struct req *r, const struct policy_problem *pp, int np,
     const char *profile)
 {
-	struct policy_problem *pp = NULL;
 	struct problem sub;
-	int np, i;
+	int i;
 
-	np = store_order_policy(r->db, r->acct.acme_account_id, names, n,
-	    profile, &pp);
-	if (np < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot check the order against the policy");
-		return 0;
-	}
 	for (i = 0; i < np; i++) {
 		if (strcmp(pp[i].code, "INVALID_PROFILE") == 0) {
 			problem_set(&r->prob, PT_INVALID_PROFILE, "the profile "
 			    "%.32s is not the profile of this ACME account "
-			    "(%s)", profile, r->acct.profile);
+			    "(%s)", profile != NULL ? profile : "",
+			    r->acct.profile);
 			break;
 		}
 		if (i == 0) {
@@ -189,7 +171,6 @@ policy_check(struct req *r, char *const *names, size_t n,
 		problem_sub(&r->prob, sub.type, pp[i].identifier, sub.detail);
 		problem_clear(&sub);
 	}
-	policy_free(pp, (size_t)(np > 0 ? np : 0));
 	return np == 0;
 }
 
@@ -211,7 +192,9 @@ replaces_check(struct req *r, const char *certid, char *const *names,
 	}
 	if (!cert_by_certid(r, certid, &c))
 		goto out;
-	if (c.account_id != r->acct.id) {
+	/* read before the request's authentication (r->auth.id is the
+	 * account it names), told after it (auth_settle) */
+	if (c.account_id != r->auth.id) {
 		problem_set(&r->prob, PT_MALFORMED, "\"replaces\" names a "
 		    "certificate of another account");
 		goto out;
@@ -231,18 +214,41 @@ out:
 	return rc;
 }
 
+/* newOrder's query: what it asks, what it found. */
+struct new_order_work {
+	const struct order_new	*on;
+	const char		*profile;
+	struct policy_problem	*pp;
+	int			 np;
+	int			 replaced;
+	struct order		 o;
+};
+
+static int
+new_order_work(struct req *r, void *arg)
+{
+	struct new_order_work *w = arg;
+
+	policy_free(w->pp, (size_t)(w->np > 0 ? w->np : 0));
+	order_free(&w->o);
+	return store_auth_new_order(r->db, &r->auth, &r->acct, w->on,
+	    w->profile, &w->pp, &w->np, &w->replaced, &w->o);
+}
+
 int
 h_new_order(struct req *r)
 {
 	struct order_new on;
+	struct new_order_work w;
 	json_object *ids, *canon = NULL, *id, *pv;
 	const char *profile = NULL;
 	char **names = NULL;
 	int *wild = NULL;
 	size_t n = 0, i;
-	int rc = 0, created;
+	int rc = 0;
 
 	memset(&on, 0, sizeof(on));
+	memset(&w, 0, sizeof(w));
 	if (r->payload == NULL) {
 		problem_set(&r->prob, PT_MALFORMED,
 		    "newOrder needs a JSON object payload");
@@ -267,8 +273,6 @@ h_new_order(struct req *r)
 	    !replaces_check(r, json_get_str(r->payload, "replaces"), names,
 	    n, &on.replaces))
 		goto out;
-	if (!policy_check(r, names, n, profile))
-		goto out;
 	canon = json_object_new_array();
 	on.authz_ids = xcalloc(n, sizeof(char *));
 	on.http_ids = xcalloc(n, sizeof(char *));
@@ -286,26 +290,33 @@ h_new_order(struct req *r)
 		on.tokens[i] = random_token();
 	}
 	on.id = random_id();
-	on.account_id = r->acct.id;
+	on.account_id = r->auth.id;
 	on.identifiers = json_compact(canon);
 	on.n = n;
 	on.names = names;
 	on.wildcard = wild;
 	on.lifetime = cfg_int(CFG_ORDER_LIFETIME);
-	if ((created = store_order_create(r->db, &on)) == 0) {
+	/* the authentication, the policy and the creation: one round trip */
+	w.on = &on;
+	w.profile = profile;
+	if (!auth_with(r, new_order_work, &w, PC_ACME_OTHER_ERROR,
+	    "cannot create the order") ||
+	    !policy_report(r, w.pp, w.np, profile))
+		goto out;
+	if (w.replaced) {
 		problem_set(&r->prob, PT_ALREADY_REPLACED, "the certificate "
 		    "is already replaced by another order");
 		goto out;
 	}
-	if (created < 0) {
-		problem_code(&r->prob, PC_ACME_OTHER_ERROR,
-		    "cannot create the order");
+	if (w.o.id == NULL) {
+		problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
+		    "cannot read the order");
 		goto out;
 	}
 	msg_info("order %s created for account %ld (%zu names)", on.id,
 	    r->acct.id, n);
 	r->location = url_for(R_ORDER, on.id);
-	rc = order_reply(r, on.id, 201);
+	rc = order_render(r, &w.o, 201);
 out:
 	free((char *)on.id);
 	free((char *)on.replaces);
@@ -316,66 +327,215 @@ out:
 	strv_free(names, n);
 	free(wild);
 	json_object_put(canon);
+	policy_free(w.pp, (size_t)(w.np > 0 ? w.np : 0));
+	order_free(&w.o);
 	return rc;
+}
+
+static int
+order_work(struct req *r, void *arg)
+{
+	struct order *o = arg;
+
+	order_free(o);
+	return store_auth_order(r->db, &r->auth, &r->acct, r->id, o);
 }
 
 int
 h_order(struct req *r)
 {
+	struct order o;
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
 	if (r->payload != NULL) {
 		problem_set(&r->prob, PT_MALFORMED,
 		    "an order is read with POST-as-GET (empty payload)");
-		return 0;
+		goto out;
 	}
-	return order_reply(r, r->id, 200);
+	if (!auth_with(r, order_work, &o, PC_ACME_ORDER_NOT_READ,
+	    "cannot read the order") || !order_found(r, &o))
+		goto out;
+	rc = order_render(r, &o, 200);
+out:
+	order_free(&o);
+	return rc;
 }
 
+/*
+ * Reads the CSR's dNSName SANs (lower-cased, deduplicated) and key size,
+ * and checks the CSR with csr_check against them: everything csr_check
+ * checks but the two things that depend on the order and its profile,
+ * the set of names and the allowed key sizes. Returns 1 with info (the
+ * CSR's names and key size as csr_check reads them, which finalize's
+ * query compares with the order's), or 0 when the CSR is refused
+ * whatever the order, or when this reading did not find what csr_check
+ * reads (finalize then checks the CSR against the order itself).
+ */
+static int
+csr_precheck(struct req *r, const unsigned char *der, size_t len,
+    struct csr_info *info)
+{
+	X509_REQ *req = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *gens = NULL;
+	const GENERAL_NAME *gen;
+	const unsigned char *q = der, *d;
+	EVP_PKEY *pk;
+	struct problem p;
+	char **v = NULL, *s;
+	size_t nv = 0, j;
+	int i, k, dlen, bits, rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(info, 0, sizeof(*info));
+	if (len == 0 || len > 65536 ||
+	    (req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL ||
+	    (pk = X509_REQ_get0_pubkey(req)) == NULL)
+		goto out;
+	bits = EVP_PKEY_get_bits(pk);
+	if ((exts = X509_REQ_get_extensions(req)) != NULL)
+		gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+	v = xcalloc((size_t)(gens != NULL ? sk_GENERAL_NAME_num(gens) : 0),
+	    sizeof(char *));
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		gen = sk_GENERAL_NAME_value(gens, i);
+		if (gen->type != GEN_DNS)
+			goto out;
+		d = ASN1_STRING_get0_data(gen->d.dNSName);
+		dlen = ASN1_STRING_length(gen->d.dNSName);
+		if (d == NULL || dlen <= 0 || dlen > 255)
+			goto out;
+		s = xmalloc((size_t)dlen + 1);
+		for (k = 0; k < dlen; k++)
+			s[k] = (d[k] >= 'A' && d[k] <= 'Z') ?
+			    (char)(d[k] - 'A' + 'a') : (char)d[k];
+		s[dlen] = '\0';
+		for (j = 0; j < nv; j++)
+			if (strcmp(v[j], s) == 0)
+				break;
+		if (j < nv || strlen(s) != (size_t)dlen) {
+			free(s);
+			continue;
+		}
+		v[nv++] = s;
+	}
+	rc = csr_check(der, len, (const char *const *)v, nv, &bits, 1,
+	    r->jwk.pkey, info, &p);
+out:
+	ERR_clear_error();
+	strv_free(v, nv);
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	problem_clear(&p);
+	return rc;
+}
+
+/* finalize's query: what it asks, what it found. */
+struct finalize_work {
+	const unsigned char	*csr;		/* NULL: undecodable */
+	size_t			 csr_len;
+	const struct csr_info	*info;		/* NULL: not to finalize */
+	struct finalize_out	 f;
+};
+
+static int
+finalize_work(struct req *r, void *arg)
+{
+	struct finalize_work *w = arg;
+
+	finalize_out_free(&w->f);
+	return store_auth_finalize(r->db, &r->auth, &r->acct, r->id, w->csr,
+	    w->csr_len, w->info != NULL ? w->info->names : NULL,
+	    w->info != NULL ? w->info->nnames : 0,
+	    w->info != NULL ? w->info->key_bits : 0, &w->f);
+}
+
+/*
+ * finalize, in one round trip: the CSR is checked here first for all that
+ * does not depend on the order (csr_precheck), and the query finalizes the
+ * order when the policy allows it and the CSR's names and key size fit the
+ * order and its profile. What it did not do is told as it always was: the
+ * order's state, the CSR's encoding, the policy, then csr_check against
+ * the order, which names the CSR's fault.
+ */
 int
 h_finalize(struct req *r)
 {
+	struct finalize_work w;
+	struct csr_info pre, info;
 	struct order o;
-	struct csr_info info;
+	const struct order *cur;
 	const char *csr64;
 	unsigned char *der = NULL;
 	size_t derlen = 0;
 	int moved, rc = 0;
 
+	memset(&w, 0, sizeof(w));
+	memset(&pre, 0, sizeof(pre));
 	memset(&info, 0, sizeof(info));
-	if (!order_load(r, r->id, &o))
+	memset(&o, 0, sizeof(o));
+	csr64 = json_get_str(r->payload, "csr");
+	if (csr64 != NULL && b64u_decode(csr64, &der, &derlen)) {
+		w.csr = der;
+		w.csr_len = derlen;
+		if (csr_precheck(r, der, derlen, &pre))
+			w.info = &pre;
+	}
+	if (!auth_with(r, finalize_work, &w, PC_ACME_ORDER_FINALIZE_ERROR,
+	    "cannot finalize the order") || !order_found(r, &w.f.order))
 		goto out;
-	if (strcmp(o.status, "ready") != 0) {
+	cur = &w.f.order;
+	if (strcmp(w.f.status, "ready") != 0) {
 		problem_set(&r->prob, PT_ORDER_NOT_READY, "the order is %s, "
-		    "not ready: complete its authorizations first", o.status);
+		    "not ready: complete its authorizations first",
+		    w.f.status);
 		goto out;
 	}
-	csr64 = json_get_str(r->payload, "csr");
-	if (csr64 == NULL || !b64u_decode(csr64, &der, &derlen)) {
+	if (w.csr == NULL) {
 		problem_set(&r->prob, PT_MALFORMED,
 		    "\"csr\" must be the base64url DER of a CSR");
 		goto out;
 	}
-	if (!policy_check(r, o.names, o.nnames, NULL) ||
-	    !csr_check(der, derlen, (const char *const *)o.names, o.nnames,
-	    r->acct.key_sizes, r->acct.nkey_sizes, r->jwk.pkey, &info,
-	    &r->prob))
+	if (!policy_report(r, w.f.pp, w.f.npp, NULL))
 		goto out;
-	moved = store_order_finalize(r->db, o.id, der, derlen);
-	if (moved < 0) {
-		problem_code(&r->prob, PC_ACME_ORDER_FINALIZE_ERROR,
-		    "cannot finalize the order");
-		goto out;
+	if (w.f.finalized < 0) {
+		/* not tried: the CSR does not fit the order (csr_check says
+		 * why), or csr_precheck could not tell */
+		if (!csr_check(der, derlen, (const char *const *)cur->names,
+		    cur->nnames, r->acct.key_sizes, r->acct.nkey_sizes,
+		    r->jwk.pkey, &info, &r->prob))
+			goto out;
+		moved = store_order_finalize(r->db, cur->id, der, derlen);
+		if (moved < 0) {
+			problem_code(&r->prob, PC_ACME_ORDER_FINALIZE_ERROR,
+			    "cannot finalize the order");
+			goto out;
+		}
+		w.f.finalized = moved;
+		if (moved == 1) {
+			if (store_order_get(r->db, cur->id, &o) != 1) {
+				problem_code(&r->prob, PC_ACME_ORDER_NOT_READ,
+				    "cannot read the order");
+				goto out;
+			}
+			cur = &o;
+		}
 	}
-	if (moved == 0) {
+	if (w.f.finalized == 0) {
 		problem_set(&r->prob, PT_ORDER_NOT_READY,
 		    "the order is no longer ready");
 		goto out;
 	}
-	msg_info("order %s finalized", o.id);
-	r->location = url_for(R_ORDER, o.id);
-	rc = order_reply(r, o.id, 200);
+	msg_info("order %s finalized", cur->id);
+	r->location = url_for(R_ORDER, cur->id);
+	rc = order_render(r, cur, 200);
 out:
+	csr_info_free(&pre);
 	csr_info_free(&info);
 	free(der);
+	finalize_out_free(&w.f);
 	order_free(&o);
 	return rc;
 }

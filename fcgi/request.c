@@ -26,22 +26,22 @@ const struct route_def routes[R__MAX] = {
 	    h_new_nonce },
 	[R_NEW_ACCOUNT] = { "/acme/new-account", NULL, 0, 1, AUTH_JWK,
 	    h_new_account },
-	[R_NEW_ORDER] = { "/acme/new-order", NULL, 0, 1, AUTH_KID,
+	[R_NEW_ORDER] = { "/acme/new-order", NULL, 0, 1, AUTH_KID_QUERY,
 	    h_new_order },
 	[R_REVOKE_CERT] = { "/acme/revoke-cert", NULL, 0, 1, AUTH_EITHER,
 	    h_revoke_cert },
 	[R_KEY_CHANGE] = { "/acme/key-change", NULL, 0, 1, AUTH_KID,
 	    h_key_change },
-	[R_ACCOUNT] = { "/acme/acct/", NULL, 1, 1, AUTH_KID, h_account },
-	[R_ACCOUNT_ORDERS] = { "/acme/acct/", "/orders", 1, 1, AUTH_KID,
+	[R_ACCOUNT] = { "/acme/acct/", NULL, 1, 1, AUTH_KID_QUERY, h_account },
+	[R_ACCOUNT_ORDERS] = { "/acme/acct/", "/orders", 1, 1, AUTH_KID_QUERY,
 	    h_account_orders },
-	[R_ORDER] = { "/acme/order/", NULL, 1, 1, AUTH_KID, h_order },
-	[R_FINALIZE] = { "/acme/order/", "/finalize", 1, 1, AUTH_KID,
+	[R_ORDER] = { "/acme/order/", NULL, 1, 1, AUTH_KID_QUERY, h_order },
+	[R_FINALIZE] = { "/acme/order/", "/finalize", 1, 1, AUTH_KID_QUERY,
 	    h_finalize },
-	[R_AUTHZ] = { "/acme/authz/", NULL, 1, 1, AUTH_KID, h_authz },
-	[R_CHALLENGE] = { "/acme/chall/", NULL, 1, 1, AUTH_KID,
+	[R_AUTHZ] = { "/acme/authz/", NULL, 1, 1, AUTH_KID_QUERY, h_authz },
+	[R_CHALLENGE] = { "/acme/chall/", NULL, 1, 1, AUTH_KID_QUERY,
 	    h_challenge },
-	[R_CERT] = { "/acme/cert/", NULL, 1, 1, AUTH_KID, h_cert },
+	[R_CERT] = { "/acme/cert/", NULL, 1, 1, AUTH_KID_QUERY, h_cert },
 	[R_RENEWAL_INFO] = { "/acme/renewal-info/", NULL, 2, 0, AUTH_NONE,
 	    h_renewal_info },
 	[R_OCSP] = { "/acme/ocsp/", NULL, 3, 0, AUTH_NONE, h_ocsp_get, 1 },
@@ -231,9 +231,11 @@ dispatch(struct req *r)
 		    "the Content-Type must be application/jose+json");
 		return 0;
 	}
-	if (!read_body(r) || !auth_request(r))
+	if (!read_body(r))
 		return 0;
-	return d->handler(r);
+	/* on an AUTH_KID_QUERY route, the handler's query authenticates
+	 * the request; one that refuses before it, auth_settle */
+	return auth_settle(r, auth_request(r) && d->handler(r));
 }
 
 /* Writes one formatted header line (libfcgi's own printf lacks %zu). */

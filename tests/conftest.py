@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "integration"))
 import stack as stackmod  # noqa: E402
 
 SERVICE_LOGS = ("acme-fcgi", "acme-worker", "nginx-error", "named",
-                "postgres")
+                "postgres", "acme-web")
 _kept = []
 _current = []
 
@@ -63,6 +63,8 @@ def stack(request):
         # reports printed at exit (LeakSanitizer) come only now
         import test_zz_health
         found = test_zz_health.scan(st)
+        if st.web:
+            found += test_zz_health.scan(st, ("acme-web",))
         failed = request.session.testsfailed or found
         if failed or os.environ.get("ACME_KEEP_STATE"):
             _kept.append(state)

@@ -20,12 +20,20 @@ Used two ways:
     writes the same as shell variables to STATE/env. Running it again while the
     stack runs only prints the information again (with a new EAB credential).
 
+When the build holds acme-web (the CA's web site), the stack runs it too,
+behind two more server blocks of the same nginx, configured from
+nginx/acme-web-locations.conf: the portal (stack.web_url) and the office
+(stack.office_url), which requires a TLS client certificate issued by the
+operators' CA made here (stack.operator_ca; one operator's certificate and
+key in stack.operator_cert, stack.operator_key, stack.operator_p12).
+
 Run it with /usr/bin/python3 (Debian's python3-acme and friends live there).
 """
 
 import argparse
 import atexit
 import glob
+import hashlib
 import json
 import os
 import pwd
@@ -42,6 +50,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOOKS = os.path.join(REPO, "tests", "hooks")
 LOCATIONS = os.path.join(REPO, "nginx", "acme-locations.conf")
+WEB_LOCATIONS = os.path.join(REPO, "nginx", "acme-web-locations.conf")
 DEFAULT_ZONE = "demo.test"
 TSIG_NAME = "acme-update"
 CAA_IDENTITIES = "certigna.com,acme.test"
@@ -73,6 +82,16 @@ CAA_SERVFAIL_OK = "ok." + CAA_SERVFAIL
 
 # Order in which the processes start; they stop in the reverse order.
 PROCS = ("postgres", "named", "acme-fcgi", "nginx", "acme-worker")
+# --- the web site (acme-web): begin ---
+# acme-web runs when the build holds it; it starts before nginx (after
+# acme-fcgi) and stops after it. Not in PROCS, which lists the processes
+# every stack runs.
+WEB_PROCS = ("acme-web",)
+ALL_PROCS = ("postgres", "named", "acme-fcgi", "acme-web", "nginx",
+             "acme-worker")
+# The password of the operator's PKCS#12 file (tests only).
+OPERATOR_P12_PASSWORD = "operator"
+# --- the web site: end ---
 
 
 class StackError(Exception):
@@ -227,6 +246,15 @@ class Stack:
         self.ca_dir = os.path.join(s, "ca")
         self.root_pem = os.path.join(self.ca_dir, "root.pem")
         self.pgbin = None
+        # --- the web site (acme-web): begin ---
+        self.web = os.access(os.path.join(self.build, "acme-web"), os.X_OK)
+        self.operator_ca = os.path.join(self.tls_dir, "operators-ca.pem")
+        self.operator_ca_key = os.path.join(self.tls_dir, "operators-ca.key")
+        self.operator_cert = os.path.join(self.tls_dir, "operator.pem")
+        self.operator_key = os.path.join(self.tls_dir, "operator.key")
+        self.operator_p12 = os.path.join(self.tls_dir, "operator.p12")
+        self.operator_p12_password = OPERATOR_P12_PASSWORD
+        # --- the web site: end ---
 
     # ---------------------------------------------------------------- names
 
@@ -258,6 +286,23 @@ class Stack:
     @property
     def dns_port(self):
         return self.ports["dns"]
+
+    # --- the web site (acme-web): begin ---
+    @property
+    def web_url(self):
+        """The portal (the customers' site), without trailing slash."""
+        return "https://127.0.0.1:%d" % self.ports["web_https"]
+
+    @property
+    def office_url(self):
+        """The operators' back office (client certificate required)."""
+        return "https://127.0.0.1:%d" % self.ports["office_https"]
+
+    def procs_names(self):
+        """The processes this stack runs, in start order."""
+        return tuple(n for n in ALL_PROCS
+                     if n in PROCS or (self.web and n in WEB_PROCS))
+    # --- the web site: end ---
 
     @property
     def database(self):
@@ -411,7 +456,7 @@ class Stack:
         """Return {name: Proc} of the processes recorded in STATE/run that
         are still the ones we started (pid and start time agree)."""
         found = {}
-        for name in PROCS:
+        for name in ALL_PROCS:
             path = os.path.join(self.rundir, name + ".pid")
             try:
                 with open(path) as f:
@@ -426,7 +471,7 @@ class Stack:
     def running(self):
         """Return True if every process of a previous start still runs."""
         found = self.recorded()
-        return all(n in found for n in PROCS)
+        return all(n in found for n in self.procs_names())
 
     # -------------------------------------------------------------- ports
 
@@ -443,10 +488,24 @@ class Stack:
                         "port %d (%s) recorded in %s is in use by another "
                         "program; stop it or remove %s" % (
                             port, name, path, path))
+            # ports of the web site, for a state made before it existed
+            changed = False
+            for name in ("web_fcgi", "web_https", "office_https"):
+                if name not in self.ports:
+                    while True:
+                        port = free_port()
+                        if port not in self.ports.values():
+                            break
+                    self.ports[name] = port
+                    changed = True
+            if changed:
+                with open(path, "w") as f:
+                    json.dump(self.ports, f, indent=1)
             return
         self.ports = {}
         taken = set()
-        for name in ("postgres", "dns", "fcgi", "https", "http01"):
+        for name in ("postgres", "dns", "fcgi", "https", "http01",
+                     "web_fcgi", "web_https", "office_https"):
             while True:
                 port = free_port(udp=(name == "dns"))
                 if port not in taken:
@@ -520,6 +579,16 @@ class Stack:
             "notify_max_attempts = 1000",
         ]
         # --- e-mail notifications: end ---
+        # --- the web site (acme-web): begin ---
+        # scrypt at its cheapest (N = 2^10) so that sign-ups are fast
+        if self.web:
+            lines += [
+                "web_listen = 127.0.0.1:%d" % p["web_fcgi"],
+                "web_children = 2",
+                "web_base_url = %s" % self.web_url,
+                "web_scrypt_log_n = 10",
+            ]
+        # --- the web site: end ---
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -709,6 +778,66 @@ class Stack:
                   "-extfile", ext, "-out", os.path.join(d, "server.pem")],
                  "openssl x509 (server)")
 
+    # --- the web site (acme-web): begin ---
+    def make_operator_tls(self):
+        """The operators' CA (a CA of its own, for the office's TLS client
+        certificates only) and one operator's certificate and key, also as
+        PKCS#12 (password stack.operator_p12_password)."""
+        if os.path.exists(self.operator_p12):
+            return
+        self.make_ca(self.operator_ca, self.operator_ca_key,
+                     "ACME test operators CA")
+        self.make_client_cert("operator", "Operator One")
+
+    def make_ca(self, cert, key, cn):
+        """A self-signed CA certificate and its key (RSA 2048, PEM)."""
+        self.run([need_tool("openssl"), "req", "-x509", "-newkey", "rsa:2048",
+                  "-nodes", "-keyout", key, "-out", cert, "-days", "3650",
+                  "-subj", "/O=ACME test/CN=%s" % cn,
+                  "-addext", "basicConstraints=critical,CA:TRUE",
+                  "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                 "openssl req (%s)" % cn)
+
+    def make_client_cert(self, name, cn, ca=None, ca_key=None):
+        """A TLS client certificate (clientAuth) for cn, issued by the
+        operators' CA (or by ca/ca_key): STATE/tls/NAME.pem, NAME.key and
+        NAME.p12. Returns (cert, key, p12) paths."""
+        openssl = need_tool("openssl")
+        d = self.tls_dir
+        ca = ca or self.operator_ca
+        ca_key = ca_key or self.operator_ca_key
+        cert = os.path.join(d, name + ".pem")
+        key = os.path.join(d, name + ".key")
+        p12 = os.path.join(d, name + ".p12")
+        csr = os.path.join(d, name + ".csr")
+        ext = os.path.join(d, name + ".ext")
+        self.run([openssl, "req", "-new", "-newkey", "rsa:2048", "-nodes",
+                  "-keyout", key, "-out", csr,
+                  "-subj", "/O=ACME test/OU=Operators/CN=%s" % cn],
+                 "openssl req (client %s)" % name)
+        with open(ext, "w") as f:
+            f.write("basicConstraints = critical,CA:FALSE\n"
+                    "keyUsage = critical,digitalSignature\n"
+                    "extendedKeyUsage = clientAuth\n")
+        self.run([openssl, "x509", "-req", "-in", csr, "-CA", ca,
+                  "-CAkey", ca_key, "-CAcreateserial", "-days", "825",
+                  "-extfile", ext, "-out", cert],
+                 "openssl x509 (client %s)" % name)
+        self.run([openssl, "pkcs12", "-export", "-in", cert, "-inkey", key,
+                  "-name", cn, "-out", p12,
+                  "-passout", "pass:" + self.operator_p12_password],
+                 "openssl pkcs12 (client %s)" % name)
+        return cert, key, p12
+
+    @staticmethod
+    def cert_sha256(path):
+        """The SHA-256 fingerprint of a PEM certificate's DER, lower-case
+        hex without colons (as acme-web and acmectl operator show it)."""
+        with open(path) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        return hashlib.sha256(der).hexdigest()
+    # --- the web site: end ---
+
     def init_acme(self):
         os.makedirs(self.ca_dir, exist_ok=True)
         self.acmectl("db", "migrate")
@@ -722,6 +851,87 @@ class Stack:
                                  "-s", "127.0.0.1:%d" % port])
         self.wait_for("acme-fcgi", lambda: self.tcp_open(port), 30,
                       "FastCGI port 127.0.0.1:%d accepting" % port)
+
+    # --- the web site (acme-web): begin ---
+    def start_web(self):
+        port = self.ports["web_fcgi"]
+        self.spawn("acme-web", [os.path.join(self.build, "acme-web"),
+                                "-c", self.conf])
+        self.wait_for("acme-web", lambda: self.tcp_open(port), 30,
+                      "FastCGI port 127.0.0.1:%d accepting" % port)
+
+    def web_servers(self):
+        """The nginx server blocks of the web site: the portal, and the
+        office with the operators' client certificates; both from
+        nginx/acme-web-locations.conf, as in nginx/acme-web.conf."""
+        if not self.web:
+            return ""
+        return """
+	upstream acme_web {
+		server 127.0.0.1:%(web_fcgi)d;
+	}
+
+	server {
+		listen 127.0.0.1:%(web_https)d ssl http2;
+		server_name 127.0.0.1 localhost;
+		ssl_certificate %(tls)s/server.pem;
+		ssl_certificate_key %(tls)s/server.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		access_log %(logdir)s/nginx-web-access.log web;
+
+		set $acme_web_area portal;
+		include %(locations)s;
+
+		location ^~ /office/ {
+			return 404;
+		}
+	}
+
+	server {
+		listen 127.0.0.1:%(office_https)d ssl http2;
+		server_name 127.0.0.1 localhost;
+		ssl_certificate %(tls)s/server.pem;
+		ssl_certificate_key %(tls)s/server.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_verify_client on;
+		ssl_verify_depth 1;
+		ssl_client_certificate %(opca)s;
+		access_log %(logdir)s/nginx-office-access.log web;
+
+		set $acme_web_area office;
+		include %(locations)s;
+
+		location = / {
+			return 303 /office/;
+		}
+	}
+""" % {"web_fcgi": self.ports["web_fcgi"],
+            "web_https": self.ports["web_https"],
+            "office_https": self.ports["office_https"],
+            "tls": self.tls_dir, "logdir": self.logdir,
+            "opca": self.operator_ca, "locations": WEB_LOCATIONS}
+
+    def wait_web(self, errlog):
+        """The whole path of the web site: TLS, nginx, FastCGI, acme-web
+        (its stylesheet, then a page that reads the database)."""
+        ctx = ssl.create_default_context(cafile=self.tls_ca)
+
+        def get(path):
+            def check():
+                try:
+                    with urllib.request.urlopen(self.web_url + path,
+                                                context=ctx, timeout=5) as r:
+                        r.read()
+                        return r.status == 200
+                except urllib.error.HTTPError as e:
+                    raise Exception("HTTP %d: %s" % (e.code, e.read()[:300]))
+            return check
+        self.wait_for("acme-web", get("/static/site.css"), 30,
+                      "GET %s/static/site.css answering 200" % self.web_url,
+                      [errlog])
+        self.wait_for("acme-web", get("/login"), 30,
+                      "GET %s/login answering 200" % self.web_url, [errlog])
+    # --- the web site: end ---
 
     def start_nginx(self):
         d = self.nginx_dir
@@ -749,6 +959,8 @@ http {
 	uwsgi_temp_path %(d)s/uwsgi;
 	default_type application/octet-stream;
 	server_tokens off;
+	log_format web '$remote_addr [$time_local] "$request" $status '
+	    '$body_bytes_sent $ssl_client_verify $request_id';
 
 	upstream acme_fcgi {
 		server 127.0.0.1:%(fcgi)d;
@@ -767,10 +979,11 @@ http {
 			return 404;
 		}
 	}
-}
+%(web)s}
 """ % {"user": user, "rundir": self.rundir, "logdir": self.logdir, "d": d,
             "fcgi": self.ports["fcgi"], "https": self.ports["https"],
-            "tls": self.tls_dir, "locations": LOCATIONS}
+            "tls": self.tls_dir, "locations": LOCATIONS,
+            "web": self.web_servers()}
         nconf = os.path.join(d, "nginx.conf")
         with open(nconf, "w") as f:
             f.write(conf)
@@ -798,6 +1011,8 @@ http {
         self.wait_for("acme-fcgi", directory, 30,
                       "GET %s answering 200 with JSON" % self.directory_url,
                       [errlog])
+        if self.web:
+            self.wait_web(errlog)
 
     def start_worker(self):
         self.spawn("acme-worker", [os.path.join(self.build, "acme-worker"),
@@ -876,10 +1091,14 @@ http {
             self.choose_ports()
             self.write_conf()
             self.make_tls()
+            if self.web:
+                self.make_operator_tls()
             self.start_postgres()
             self.start_named()
             self.init_acme()
             self.start_fcgi()
+            if self.web:
+                self.start_web()
             self.start_nginx()
             self.start_worker()
         except BaseException:
@@ -893,7 +1112,7 @@ http {
         whole process group. Removes no file but the pidfiles."""
         procs = dict(self.recorded())
         procs.update({n: p for n, p in self.procs.items()})
-        for name in reversed(PROCS):
+        for name in reversed(ALL_PROCS):
             p = procs.get(name)
             if p is None:
                 continue
@@ -1010,6 +1229,34 @@ http {
             "stop with: make stop   (or %s stop --state %s)" % (
                 os.path.abspath(__file__), self.state),
         ])
+        # --- the web site (acme-web): begin ---
+        if self.web:
+            env.update({
+                "ACME_WEB_URL": self.web_url,
+                "ACME_OFFICE_URL": self.office_url,
+                "ACME_OPERATOR_CERT": self.operator_cert,
+                "ACME_OPERATOR_KEY": self.operator_key,
+                "ACME_OPERATOR_P12": self.operator_p12,
+            })
+            text += "\n" + "\n".join([
+                "",
+                "web site (acme-web):",
+                "  portal:           %s/" % self.web_url,
+                "  office:           %s/office/ (TLS client certificate "
+                "required)" % self.office_url,
+                "  operator's cert:  %s (key %s)" % (self.operator_cert,
+                                                    self.operator_key),
+                "  as PKCS#12:       %s (password %s): import it in the "
+                "browser" % (self.operator_p12, self.operator_p12_password),
+                "  operators' CA:    %s" % self.operator_ca,
+                "  register an operator with that certificate:",
+                "    %s -c %s operator create NAME --email EMAIL "
+                "--cert %s" % (os.path.join(self.build, "acmectl"),
+                               self.conf, self.operator_cert),
+                "  (it prints the password it made; --password-file F "
+                "reads one instead)",
+            ])
+        # --- the web site: end ---
         return text, env
 
     def write_env(self, env):
