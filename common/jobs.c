@@ -8,6 +8,38 @@
 #include "jobs.h"
 #include "store.h"
 #include "util.h"
+#include "websession.h"
+
+/* The payloads of the NOTIFYs sent by sql/ (pg_notify('acme_work', ...))
+ * and the kinds of job each announces. */
+static const struct {
+	const char	*payload;
+	unsigned	 kinds;
+} wakeups[] = {
+	{ "challenge",	JOB_BIT(JOB_CHALLENGE) },	/* challenge_start */
+	{ "order",	JOB_BIT(JOB_ORDER) },		/* order_finalize */
+	/* certificate_status_changed: a certificate inserted by another
+	 * session than a worker's (sql/014)... */
+	{ "ocsp",	JOB_BIT(JOB_OCSP) },
+	/* ...or its revocation changed (certificate_revoke too) */
+	{ "revocation",	JOB_BIT(JOB_OCSP) | JOB_BIT(JOB_CRL) },
+	/* notify_enqueue, op_outbox_resend, portal_token_mail */
+	{ "outbox",	JOB_BIT(JOB_OUTBOX) },
+};
+
+unsigned
+jobs_wakeup(const char *payload)
+{
+	size_t i, n = sizeof(wakeups) / sizeof(wakeups[0]);
+	unsigned kinds = JOBS_ALL;
+
+	for (i = 0; payload != NULL && i < n; i++)
+		if (strcmp(payload, wakeups[i].payload) == 0) {
+			kinds = wakeups[i].kinds;
+			break;
+		}
+	return kinds;
+}
 
 int
 jobs_listen(struct db *db)
@@ -15,7 +47,11 @@ jobs_listen(struct db *db)
 	/* a worker's session is its own (LISTEN needs one): its claims and
 	 * the rest are planned once per session, not at every run */
 	db_prepare(db);
-	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL);
+	/* the certificates this session issues are not announced: the
+	 * worker signs their OCSP responses itself (sql/014) */
+	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL) &&
+	    db_exec(db, "SELECT set_config('acme.signs_own_ocsp', 'on', "
+	    "false)", 0, NULL);
 }
 
 int
@@ -251,14 +287,27 @@ jobs_housekeeping(struct db *db, long nonce_lifetime)
 {
 	char buf[32];
 	const char *vals[1] = { buf };
+	long web;
+	int rc = 1;
 
 	snprintf(buf, sizeof(buf), "%ld", nonce_lifetime + 120);
-	return db_exec(db, "DELETE FROM nonce_used WHERE used_at < now() - "
-	    "make_interval(secs => $1::integer)", 1, vals) &&
-	    db_exec(db, "UPDATE orders SET status = 'invalid', updated_at = "
+	if (!db_exec(db, "DELETE FROM nonce_used WHERE used_at < now() - "
+	    "make_interval(secs => $1::integer)", 1, vals))
+		rc = 0;
+	if (!db_exec(db, "UPDATE orders SET status = 'invalid', updated_at = "
 	    "now() WHERE status IN ('pending', 'ready') AND expires_at <= "
-	    "now()", 0, NULL) &&
-	    db_exec(db, "UPDATE authorization_ SET status = 'expired' "
-	    "WHERE status = 'pending' AND expires_at <= now()", 0, NULL) &&
-	    db_exec(db, "SELECT documents_expire()", 0, NULL);
+	    "now()", 0, NULL))
+		rc = 0;
+	if (!db_exec(db, "UPDATE authorization_ SET status = 'expired' "
+	    "WHERE status = 'pending' AND expires_at <= now()", 0, NULL))
+		rc = 0;
+	if (!db_exec(db, "SELECT documents_expire()", 0, NULL))
+		rc = 0;
+	/* the web site's (acme-web has no timer of its own) */
+	if ((web = websession_housekeeping(db)) < 0)
+		rc = 0;
+	else if (web > 0)
+		msg_info("housekeeping: %ld ended web sessions, tokens and "
+		    "sign-in failures purged", web);
+	return rc;
 }

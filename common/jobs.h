@@ -12,6 +12,33 @@
 
 #define JOBS_CHANNEL	"acme_work"
 
+/*
+ * The kinds of job, in the order a worker's round runs them. A NOTIFY on
+ * JOBS_CHANNEL names in its payload the kind of work it announces (the
+ * SQL functions that make the work send it): 'challenge', 'order',
+ * 'ocsp' (a new certificate), 'revocation' (its OCSP response and a new
+ * CRL) and 'outbox'. A worker runs the claims of the kinds it was told
+ * about, and every kind at each poll_interval whatever it was told. The
+ * certificates a worker issues are not announced (sql/014): it signs
+ * their OCSP responses itself.
+ */
+enum job_kind {
+	JOB_CHALLENGE,		/* a challenge to validate */
+	JOB_ORDER,		/* an order to issue */
+	JOB_OCSP,		/* OCSP responses due */
+	JOB_CRL,		/* a new CRL */
+	JOB_OUTBOX,		/* e-mail to deliver */
+	JOB__MAX
+};
+
+#define JOB_BIT(k)	(1u << (k))
+#define JOBS_ALL	(JOB_BIT(JOB__MAX) - 1)
+
+/* Returns the kinds of job (JOB_BIT mask) a notification's payload
+ * announces: every kind for a payload it does not know (an empty one
+ * from a hand-typed NOTIFY, one of a later schema). */
+unsigned jobs_wakeup(const char *payload);
+
 struct chall_job {
 	char	*id;
 	char	*type;		/* http-01, dns-01 */
@@ -49,8 +76,9 @@ struct issue_job {
 					 * follow it, not the worker's clock */
 };
 
-/* LISTENs for work, and has the session prepare its statements
- * (db_prepare). Returns 1 or 0. */
+/* LISTENs for work, has the session prepare its statements (db_prepare)
+ * and marks it as one that signs the OCSP responses of the certificates
+ * it issues (acme.signs_own_ocsp, sql/014). Returns 1 or 0. */
 int	 jobs_listen(struct db *);
 int	 jobs_claim_challenge(struct db *, long lease, struct chall_job *);
 void	 chall_job_free(struct chall_job *);
@@ -70,7 +98,10 @@ int	 jobs_store_certificate(struct db *, const char *order_id,
 	    const char *pem_chain);
 int	 jobs_fail_order(struct db *, const char *order_id,
 	    const char *error);
-/* Expires stale objects and purges old nonces; returns 1 or 0. */
+/* Expires stale objects, purges old nonces, and purges the web site's
+ * ended sessions (past their lifetime or idle web_session_idle seconds),
+ * old one-time tokens and sign-in failures (websession_housekeeping).
+ * Returns 1, or 0 if a step failed (the others run all the same). */
 int	 jobs_housekeeping(struct db *, long nonce_lifetime);
 
 #endif

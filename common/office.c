@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -38,7 +39,7 @@ static const struct office_def office_defs[OFFICE__MAX] = {
 	[OFFICE_DOCUMENT_SHOW] = { "SELECT office_document_show($1::bigint)",
 	    1, 0 },
 	[OFFICE_DOCUMENT_DECIDE] = { "SELECT office_document_decide($1, "
-	    "$2::bigint, $3, $4)", 3, 1 },
+	    "$2::bigint, $3, $4, $5::date)", 4, 1 },
 	[OFFICE_EXTERNAL_ACCOUNT_SHOW] = { "SELECT "
 	    "office_external_account_show($1::bigint)", 1, 0 },
 	[OFFICE_EXTERNAL_ACCOUNT_SET_STATUS] = { "SELECT "
@@ -327,6 +328,57 @@ office_urlencode(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+/* Returns 1 if year (of the Gregorian calendar) has a 29 February. */
+static int
+leap_year(int year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int
+office_day_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-dd";
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int year, month, day;
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(shape) - 1)
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    s[i] != shape[i])
+			return 0;
+	year = atoi(s);
+	month = atoi(s + 5);
+	day = atoi(s + 8);
+	if (year < 1 || month < 1 || month > 12 || day < 1)
+		return 0;
+	return day <= mdays[month - 1] + (month == 2 && leap_year(year));
+}
+
+void
+office_day_from(time_t t, int years, int days, char *out, size_t size)
+{
+	struct tm tm;
+	time_t moved;
+
+	memset(&tm, 0, sizeof(tm));
+	gmtime_r(&t, &tm);
+	tm.tm_year += years;
+	if (tm.tm_mon == 1 && tm.tm_mday == 29 &&
+	    !leap_year(tm.tm_year + 1900))
+		tm.tm_mday = 28;
+	tm.tm_mday += days;
+	tm.tm_hour = 12;	/* midday: no second of the day crosses it */
+	tm.tm_min = tm.tm_sec = 0;
+	moved = timegm(&tm);
+	gmtime_r(&moved, &tm);
+	if (strftime(out, size, "%Y-%m-%d", &tm) == 0 && size > 0)
+		out[0] = '\0';
 }
 
 char *

@@ -13,6 +13,7 @@
 #define ACME_OFFICE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -27,7 +28,8 @@ enum office_call {
 	OFFICE_CREDIT_ADD,		/* actor; id, amount, reason */
 	OFFICE_DOMAIN_SET_STATUS,	/* actor; domain id, action */
 	OFFICE_DOCUMENT_SHOW,		/* id */
-	OFFICE_DOCUMENT_DECIDE,		/* actor; id, action, reason */
+	OFFICE_DOCUMENT_DECIDE,		/* actor; id, action, reason, expiry
+					 * day (validate) */
 	OFFICE_EXTERNAL_ACCOUNT_SHOW,	/* id */
 	OFFICE_EXTERNAL_ACCOUNT_SET_STATUS, /* actor; id, action */
 	OFFICE_ACME_ACCOUNT_SHOW,	/* kid, limit */
@@ -41,6 +43,12 @@ enum office_call {
 };
 
 #define OFFICE_MAX_PARAMS	4	/* the actor not counted */
+
+/* A validated document is valid until a day from tomorrow to this many
+ * years ahead (as sql/015_document_expiry.sql checks); the form offers
+ * the default one. */
+#define OFFICE_DOCUMENT_YEARS_MAX	3
+#define OFFICE_DOCUMENT_YEARS_DEFAULT	1
 
 /* A refusal or failure: the HTTP status that says its kind (400 bad
  * input, 404 unknown object, 409 refused by the object's status, 500 the
@@ -101,6 +109,13 @@ char	*office_safe_filename(const char *name);
 /* Returns s percent-encoded for a query string (unreserved characters
  * kept). New string, caller frees. */
 char	*office_urlencode(const char *s);
+/* Returns 1 if s is a calendar day "YYYY-MM-DD" (years 0001 to 9999). */
+int	 office_day_ok(const char *s);
+/* Writes to out (size bytes, at least 11) the UTC day of t moved by
+ * years, then by days ("2026-03-15"); a 29 February moved to a common
+ * year becomes the 28th, as PostgreSQL's date + interval 'N years'. */
+void	 office_day_from(time_t t, int years, int days, char *out,
+	    size_t size);
 /* Returns an RFC 3339 UTC time ("2026-03-15T06:00:00Z") as the pages show
  * it ("2026-03-15 06:00 UTC"); anything else unchanged. New string. */
 char	*office_date_text(const char *rfc3339);

@@ -1,13 +1,14 @@
 /*
  * dispatch.c - one request of acme-web from start to end: read it, pick
- * the language, serve the stylesheet, gate the office area on the client
- * certificate, find the route, load the session, enforce who the route
- * is for, check the CSRF token of every POST before its handler runs,
- * run the handler, write the response and log one line.
+ * the language, serve the stylesheet and the icon, gate the office area
+ * on the client certificate, find the route, load the session, enforce
+ * who the route is for, check the CSRF token of every POST before its
+ * handler runs, run the handler, write the response and log one line.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <fcgiapp.h>
@@ -135,9 +136,16 @@ serve(struct web_req *r, const char *accept)
 	char allow[64];
 	int is_office_path;
 
+	/* the stylesheet and the icon, in both areas, to anyone */
 	if (strcmp(r->path, "/static/site.css") == 0 &&
 	    method_ok("GET", r->method)) {
 		web_serve_css(r);
+		return;
+	}
+	if ((strcmp(r->path, "/static/favicon.svg") == 0 ||
+	    strcmp(r->path, "/favicon.ico") == 0) &&
+	    method_ok("GET", r->method)) {
+		web_serve_favicon(r);
 		return;
 	}
 	is_office_path = strcmp(r->path, "/office") == 0 ||
@@ -229,7 +237,7 @@ web_handle(struct db *db, FCGX_Request *fr)
 	struct web_ctx ctx;
 	struct web_req *r = &ctx.r;
 	struct timespec t0, t1;
-	const char *rid, *accept;
+	const char *rid, *accept, *ctype;
 	char *own = NULL, lrid[96], lmethod[32], lpath[512], luser[160];
 	long ms;
 	int status;
@@ -245,7 +253,16 @@ web_handle(struct db *db, FCGX_Request *fr)
 	status = web_request_read(&ctx, fr->envp, fr->in);
 	accept = web_param(fr->envp, "HTTP_ACCEPT_LANGUAGE");
 	choose_lang(r, accept);
-	if (status != 0)
+	ctype = web_param(fr->envp, "CONTENT_TYPE");
+	if (status == 413 && ctype != NULL &&
+	    strncasecmp(ctype, "multipart/form-data", 19) == 0) {
+		/* a file over web_upload_max (a form allows nothing else as
+		 * large): say so with the limit, on a page with the signed-in
+		 * user's navigation; no handler ran */
+		if (r->db->conn != NULL && db_ensure(r->db))
+			(void)web_session_load(r);
+		web_error_too_large(r, cfg_int(CFG_WEB_UPLOAD_MAX));
+	} else if (status != 0)
 		web_error(r, status, refusal_text(r, status));
 	else
 		serve(r, accept);

@@ -1,8 +1,8 @@
 /*
  * layout.c - the frame of every page (head, header with the area's
  * navigation and the language switch, the flash notice), the form
- * helpers that carry the CSRF token, the status badges, and the one
- * stylesheet (web/site.css, compiled in).
+ * helpers that carry the CSRF token, the status badges, the one
+ * stylesheet (web/site.css, compiled in) and the site's icon.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,18 +38,36 @@ static const struct nav_link office_nav[] = {
 	{ NULL, NULL, NULL, 0 }
 };
 
+/* The site's icon: a white padlock on the portal's blue. */
+static const char favicon_svg[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+    "<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1f5fbf\"/>"
+    "<path d=\"M11 15v-4a5 5 0 0 1 10 0v4\" fill=\"none\" "
+    "stroke=\"#fff\" stroke-width=\"2.5\"/>"
+    "<rect x=\"8\" y=\"14\" width=\"16\" height=\"12\" rx=\"2\" "
+    "fill=\"#fff\"/></svg>\n";
+
+/* Writes into url (size bytes) the path of a compiled-in file with the
+ * FNV-1a hash of its content as version: a new content, a new URL. */
+static void
+versioned_url(char *url, size_t size, const char *path, const char *data)
+{
+	const unsigned char *p;
+	unsigned long h = 2166136261UL;
+
+	for (p = (const unsigned char *)data; *p != '\0'; p++)
+		h = ((h ^ *p) * 16777619UL) & 0xffffffffUL;
+	snprintf(url, size, "%s?v=%08lx", path, h);
+}
+
 const char *
 web_css_url(void)
 {
 	static char url[64];
-	const unsigned char *p;
-	unsigned long h = 2166136261UL;
 
-	if (url[0] == '\0') {	/* FNV-1a of the sheet: a new one, a new URL */
-		for (p = (const unsigned char *)web_site_css; *p != '\0'; p++)
-			h = ((h ^ *p) * 16777619UL) & 0xffffffffUL;
-		snprintf(url, sizeof(url), "/static/site.css?v=%08lx", h);
-	}
+	if (url[0] == '\0')
+		versioned_url(url, sizeof(url), "/static/site.css",
+		    web_site_css);
 	return url;
 }
 
@@ -60,6 +78,31 @@ web_serve_css(struct web_req *r)
 	r->content_type = "text/css; charset=utf-8";
 	web_header(r, "Cache-Control: public, max-age=31536000, immutable");
 	web_bytes(r, web_site_css, strlen(web_site_css));
+}
+
+const char *
+web_favicon_url(void)
+{
+	static char url[64];
+
+	if (url[0] == '\0')
+		versioned_url(url, sizeof(url), "/static/favicon.svg",
+		    favicon_svg);
+	return url;
+}
+
+void
+web_serve_favicon(struct web_req *r)
+{
+	r->raw_body = 1;
+	r->content_type = "image/svg+xml";
+	/* /favicon.ico, asked by browsers on their own, has no version */
+	if (r->path != NULL && strcmp(r->path, "/favicon.ico") == 0)
+		web_header(r, "Cache-Control: public, max-age=86400");
+	else
+		web_header(r, "Cache-Control: public, max-age=31536000, "
+		    "immutable");
+	web_bytes(r, favicon_svg, sizeof(favicon_svg) - 1);
 }
 
 /* Returns 1 if the link is the current page (or its section). */
@@ -133,6 +176,8 @@ page_begin(struct web_req *r, const char *title)
 	web_text(r, site);
 	web_raw(r, "</title>\n<link rel=\"stylesheet\" href=\"");
 	web_text(r, web_css_url());
+	web_raw(r, "\">\n<link rel=\"icon\" type=\"image/svg+xml\" href=\"");
+	web_text(r, web_favicon_url());
 	web_raw(r, "\">\n</head>\n<body class=\"");
 	web_raw(r, r->area == AREA_OFFICE ? "office" : "portal");
 	web_raw(r, "\">\n<header>\n<a class=\"brand\" href=\"");

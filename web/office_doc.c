@@ -3,11 +3,14 @@
  * metadata, an inline view of an image or a link to the file, the
  * decision forms), its stored file served as it was uploaded but
  * sandboxed, and the decision (validate, or reject with a reason the
- * customer reads).
+ * customer reads). A validation gives the day until which the document
+ * is valid (document.expires_at, which documents_expire() and the
+ * "Expiring documents" digest work from).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "office_pages.h"
 
@@ -15,6 +18,90 @@
 static const char *const image_types[] = {
 	"image/png", "image/jpeg", "image/gif", "image/webp",
 };
+
+/* The days a validation may give (sql/015_document_expiry.sql checks
+ * the same): from tomorrow (UTC) to OFFICE_DOCUMENT_YEARS_MAX years
+ * ahead; and the day the form offers. */
+struct expiry_range {
+	char	min[11];
+	char	max[11];
+	char	def[11];
+};
+
+static void
+expiry_range_now(struct expiry_range *x)
+{
+	time_t now = time(NULL);
+
+	office_day_from(now, 0, 1, x->min, sizeof(x->min));
+	office_day_from(now, OFFICE_DOCUMENT_YEARS_MAX, 0, x->max,
+	    sizeof(x->max));
+	office_day_from(now, OFFICE_DOCUMENT_YEARS_DEFAULT, 0, x->def,
+	    sizeof(x->def));
+}
+
+/* Returns NULL if day is one a validation may give, else the message
+ * saying why not (new string, caller frees). */
+static char *
+expiry_refusal(struct web_req *r, const char *day)
+{
+	struct expiry_range x;
+
+	expiry_range_now(&x);
+	if (day == NULL || day[0] == '\0')
+		return xstrdup(L(r, "A validation needs the date until which "
+		    "the document is valid. Nothing was changed.",
+		    "Une validation demande la date jusqu'à laquelle le "
+		    "document est valable. Rien n'a été modifié."));
+	if (!office_day_ok(day))
+		return xstrdup(L(r, "The expiry date is not a date "
+		    "(YYYY-MM-DD). Nothing was changed.",
+		    "La date d'expiration n'est pas une date (AAAA-MM-JJ). "
+		    "Rien n'a été modifié."));
+	if (strcmp(day, x.min) < 0)	/* same shape: text order is time's */
+		return xasprintf(r->lang == LANG_FR ? "La date d'expiration "
+		    "%s n'est pas dans le futur : indiquez le %s ou plus "
+		    "tard. Rien n'a été modifié." : "The expiry date %s is "
+		    "not in the future: give %s or later. Nothing was "
+		    "changed.", day, x.min);
+	if (strcmp(day, x.max) > 0)
+		return xasprintf(r->lang == LANG_FR ? "La date d'expiration "
+		    "%s est à plus de %d ans : indiquez au plus tard le %s. "
+		    "Rien n'a été modifié." : "The expiry date %s is more "
+		    "than %d years ahead: give %s at the latest. Nothing was "
+		    "changed.", day, OFFICE_DOCUMENT_YEARS_MAX, x.max);
+	return NULL;
+}
+
+/* Appends the required "Valid until" day of a validation form, offering
+ * the document's own expiry when it is one a validation may give, else
+ * the default. */
+static void
+expiry_input(struct web_req *r, json_object *d)
+{
+	struct expiry_range x;
+	const char *cur = oj_str(d, "expires_at");
+	char day[11];
+
+	expiry_range_now(&x);
+	snprintf(day, sizeof(day), "%s", x.def);
+	if (cur != NULL && strlen(cur) >= 10) {
+		memcpy(day, cur, 10);
+		day[10] = '\0';
+		if (!office_day_ok(day) || strcmp(day, x.min) < 0 ||
+		    strcmp(day, x.max) > 0)
+			snprintf(day, sizeof(day), "%s", x.def);
+	}
+	web_raw(r, "<label>");
+	web_text(r, L(r, "Valid until", "Valable jusqu'au"));
+	web_raw(r, " <input type=\"date\" name=\"expires\" value=\"");
+	web_text(r, day);
+	web_raw(r, "\" min=\"");
+	web_text(r, x.min);
+	web_raw(r, "\" max=\"");
+	web_text(r, x.max);
+	web_raw(r, "\" required></label>\n");
+}
 
 void
 office_doc_forms(struct web_req *r, json_object *d, const char *back)
@@ -39,6 +126,7 @@ office_doc_forms(struct web_req *r, json_object *d, const char *back)
 		form_begin(r, url, 0);
 		office_hidden(r, "action", "validate");
 		office_hidden(r, "back", back);
+		expiry_input(r, d);
 		form_submit(r, office_action_label(r, "validate"));
 		web_raw(r, "</form>\n");
 	}
@@ -240,8 +328,9 @@ office_doc_decision(struct web_req *r)
 {
 	json_object *doc = NULL;
 	const char *id = r->args[0], *action = web_form(r, "action");
-	const char *back = web_form(r, "back"), *vals[3];
+	const char *back = web_form(r, "back"), *vals[4];
 	char *msg = NULL, *url = NULL;
+	int validate = action != NULL && strcmp(action, "validate") == 0;
 
 	if (!office_id_ok(id)) {
 		web_error(r, 404, L(r, "No such document.",
@@ -251,10 +340,23 @@ office_doc_decision(struct web_req *r)
 	vals[0] = id;
 	vals[1] = action;
 	vals[2] = web_form(r, "reason");
+	vals[3] = validate ? web_form(r, "expires") : NULL;
+	if (validate && (msg = expiry_refusal(r, vals[3])) != NULL) {
+		web_error(r, 400, msg);
+		free(msg);
+		return;
+	}
 	if ((doc = office_call(r, OFFICE_DOCUMENT_DECIDE, vals)) == NULL)
 		return;
-	msg = xasprintf("%s %s%s %s → %s", L(r, "Document", "Document"), id,
-	    L(r, ":", " :"), oj_str(doc, "from"), oj_str(doc, "status"));
+	if (oj_str(doc, "expires_at") != NULL)
+		msg = xasprintf("%s %s%s %s → %s, %s %.10s", L(r, "Document",
+		    "Document"), id, L(r, ":", " :"), oj_str(doc, "from"),
+		    oj_str(doc, "status"), L(r, "valid until",
+		    "valable jusqu'au"), oj_str(doc, "expires_at"));
+	else
+		msg = xasprintf("%s %s%s %s → %s", L(r, "Document",
+		    "Document"), id, L(r, ":", " :"), oj_str(doc, "from"),
+		    oj_str(doc, "status"));
 	web_flash(r, msg);
 	if (back != NULL && strcmp(back, "organization") == 0 &&
 	    oj_str(doc, "organization") != NULL)

@@ -3,12 +3,12 @@
  * operator gives a name or e-mail address and a password, and must
  * present the client certificate registered for them (the web server
  * verified it; the dispatcher computed r->client_cert_sha256); a DISABLED
- * operator cannot sign in. Every failure gets the same answer, whatever
- * failed, and counts towards the rate limit of the operator (by name,
- * whether they were named by name or by address; else of what was typed)
- * and of the client address (web_login_max_failures per 15 minutes, 4
- * times that per address); a blocked operator or address is refused
- * without checking the password.
+ * operator cannot sign in. Every failure gets the same answer (403),
+ * whatever failed, and counts towards the rate limit of the operator (by
+ * name, whether they were named by name or by address; else of what was
+ * typed) and of the client address (web_login_max_failures per 15
+ * minutes, 4 times that per address); a blocked operator or address is
+ * refused with 429, as on the portal, without checking the password.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +111,13 @@ office_login(struct web_req *r)
 	if (!websession_login_blocked(r->db, who, r->remote_addr,
 	    cfg_int(CFG_WEB_LOGIN_MAX_FAILURES), &blocked))
 		goto unavailable;
-	if (blocked)
-		goto fail;
+	if (blocked) {
+		web_error(r, 429, L(r, "Too many failed sign-ins: please wait "
+		    "15 minutes and try again.", "Trop de connexions échouées "
+		    ": veuillez patienter 15 minutes et réessayer."));
+		web_header(r, "Retry-After: 900");
+		goto out;
+	}
 	/* the password is checked whatever else fails: same cost */
 	hash = o.found ? o.password_hash : login_dummy_hash();
 	ok = hash != NULL && passwd_verify(password, hash);
@@ -130,11 +135,9 @@ office_login(struct web_req *r)
 fail:
 	r->status = 403;
 	login_page(r, login, L(r, "Sign-in refused: the name, the password "
-	    "or the certificate is wrong, the account is disabled, or there "
-	    "were too many attempts (wait 15 minutes).", "Connexion refusée "
-	    ": le nom, le mot de passe ou le certificat est incorrect, le "
-	    "compte est désactivé, ou il y a eu trop de tentatives "
-	    "(attendez 15 minutes)."));
+	    "or the certificate is wrong, or the account is disabled.",
+	    "Connexion refusée : le nom, le mot de passe ou le certificat "
+	    "est incorrect, ou le compte est désactivé."));
 	goto out;
 unavailable:
 	web_error(r, 503, L(r, "The service is unavailable, please try "

@@ -194,6 +194,29 @@ pp_refusal_text(const struct web_req *r, const char *refused)
 	return refused;
 }
 
+/* The HTTP status of each kind of refusal of sql/011_portal.sql. */
+static const struct {
+	const char	*kind;
+	int		 status;
+} refusal_kinds[] = {
+	{ "invalid", 400 },
+	{ "not_found", 404 },
+	{ "conflict", 409 },
+};
+
+int
+pp_refusal_status(json_object *doc)
+{
+	const char *kind = pj_str(doc, "kind");
+	size_t i;
+
+	for (i = 0; kind != NULL && i < sizeof(refusal_kinds) /
+	    sizeof(refusal_kinds[0]); i++)
+		if (strcmp(kind, refusal_kinds[i].kind) == 0)
+			return refusal_kinds[i].status;
+	return 400;
+}
+
 json_object *
 pp_change(struct web_req *r, enum portal_fn fn, const char *const *vals)
 {
@@ -210,14 +233,13 @@ json_object *
 pp_load(struct web_req *r, enum portal_fn fn, const char *const *vals)
 {
 	json_object *doc;
-	const char *refused, *kind;
+	const char *refused;
 
 	if ((doc = pp_change(r, fn, vals)) == NULL)
 		return NULL;
 	if ((refused = portal_refused(doc)) != NULL) {
-		kind = json_get_str(doc, "kind");
-		web_error(r, kind != NULL && strcmp(kind, "not_found") == 0 ?
-		    404 : 409, pp_refusal_text(r, refused));
+		web_error(r, pp_refusal_status(doc), pp_refusal_text(r,
+		    refused));
 		json_object_put(doc);
 		return NULL;
 	}

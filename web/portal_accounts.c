@@ -470,7 +470,7 @@ portal_account_new_post(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_ACME_ACCOUNT_CREATE, vals)) == NULL)
 		goto out;
 	if (portal_refused(doc) != NULL) {
-		r->status = 409;
+		r->status = pp_refusal_status(doc);
 		new_form(r, pp_refusal_text(r, portal_refused(doc)), names,
 		    profile, text);
 		goto out;
@@ -668,7 +668,7 @@ portal_account_regenerate(struct web_req *r)
 			web_error(r, 404, pp_refusal_text(r,
 			    "no_acme_account"));
 		else {
-			r->status = 409;
+			r->status = pp_refusal_status(doc);
 			detail_page(r, pp_refusal_text(r,
 			    portal_refused(doc)));
 		}
@@ -708,7 +708,7 @@ set_status(struct web_req *r, const char *action, const char *done)
 			web_error(r, 404, pp_refusal_text(r,
 			    "no_acme_account"));
 		else {
-			r->status = 409;
+			r->status = pp_refusal_status(doc);
 			detail_page(r, pp_refusal_text(r,
 			    portal_refused(doc)));
 		}

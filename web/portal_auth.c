@@ -405,7 +405,7 @@ portal_signup_post(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_SIGNUP, vals)) == NULL)
 		goto out;
 	if ((refused = portal_refused(doc)) != NULL) {
-		r->status = 400;
+		r->status = pp_refusal_status(doc);
 		signup_form(r, &s, pp_refusal_text(r, refused));
 		goto out;
 	}
@@ -839,8 +839,8 @@ portal_reset_post(struct web_req *r)
 		if (strcmp(portal_refused(doc), "bad_token") == 0)
 			reset_invalid(r);
 		else
-			web_error(r, 409, pp_refusal_text(r,
-			    portal_refused(doc)));
+			web_error(r, pp_refusal_status(doc),
+			    pp_refusal_text(r, portal_refused(doc)));
 		goto out;
 	}
 	pp_page(r, L(r, "Password changed", "Mot de passe changé"));
@@ -934,7 +934,7 @@ settings_language(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_LANGUAGE_SET, vals)) == NULL)
 		return;
 	if (portal_refused(doc) != NULL) {
-		r->status = 400;
+		r->status = pp_refusal_status(doc);
 		settings_page(r, pp_refusal_text(r, portal_refused(doc)));
 	} else {
 		/* the page switches too (?lang= sets its cookie) */
@@ -1006,7 +1006,7 @@ settings_password(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_PASSWORD_CHANGE, vals)) == NULL)
 		goto out;
 	if (portal_refused(doc) != NULL) {
-		r->status = 409;
+		r->status = pp_refusal_status(doc);
 		settings_page(r, pp_refusal_text(r, portal_refused(doc)));
 		goto out;
 	}

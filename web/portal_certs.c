@@ -328,7 +328,7 @@ portal_certificate_revoke(struct web_req *r)
 			web_error(r, 404, pp_refusal_text(r,
 			    "no_certificate"));
 		else {
-			r->status = 409;
+			r->status = pp_refusal_status(doc);
 			detail_page(r, pp_refusal_text(r,
 			    portal_refused(doc)));
 		}

@@ -225,7 +225,7 @@ portal_domain_post(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_DOMAIN_DECLARE, vals)) == NULL)
 		goto out;
 	if (portal_refused(doc) != NULL) {
-		r->status = 409;
+		r->status = pp_refusal_status(doc);
 		org_page(r, pp_refusal_text(r, portal_refused(doc)), &f);
 		goto out;
 	}
@@ -282,7 +282,7 @@ portal_organization_post(struct web_req *r)
 	if ((doc = pp_change(r, PORTAL_ORGANIZATION_UPDATE, vals)) == NULL)
 		goto out;
 	if (portal_refused(doc) != NULL) {
-		r->status = 409;
+		r->status = pp_refusal_status(doc);
 		org_page(r, pp_refusal_text(r, portal_refused(doc)), &f);
 		goto out;
 	}
@@ -311,7 +311,7 @@ doc_upload_form(struct web_req *r, json_object *doc,
 {
 	const char *labels[NKINDS], *dvalues[101], *dlabels[101];
 	json_object *domains = pj_arr(doc, "domains");
-	long max = cfg_int(CFG_WEB_UPLOAD_MAX);
+	char max[48];
 	size_t i, n = 0;
 
 	for (i = 0; i < NKINDS; i++)
@@ -326,14 +326,15 @@ doc_upload_form(struct web_req *r, json_object *doc,
 	web_raw(r, "<section>\n<h2>");
 	web_text(r, L(r, "Send a document", "Envoyer un document"));
 	web_raw(r, "</h2>\n<p class=\"muted\">");
+	web_size_text(r, cfg_int(CFG_WEB_UPLOAD_MAX), max, sizeof(max));
 	if (r->lang == LANG_FR)
-		web_textf(r, "Un fichier PDF, PNG ou JPEG de %ld Kio au plus. "
+		web_textf(r, "Un fichier PDF, PNG ou JPEG de %s au plus. "
 		    "Une autorisation de nom de domaine indique le domaine "
-		    "qu'elle concerne.", max / 1024);
+		    "qu'elle concerne.", max);
 	else
-		web_textf(r, "A PDF, PNG or JPEG file of at most %ld KiB. A "
+		web_textf(r, "A PDF, PNG or JPEG file of at most %s. A "
 		    "domain name authorization names the domain it is about.",
-		    max / 1024);
+		    max);
 	web_raw(r, "</p>\n");
 	form_begin(r, "/documents", 1);
 	form_select(r, "kind", L(r, "Kind of document", "Type de document"),
@@ -487,8 +488,9 @@ portal_documents_post(struct web_req *r)
 	const char *type, *vals[8], *error = NULL;
 	char *filename = NULL, *reference = field(r, "reference"),
 	    *domain = field(r, "domain"), xa[24], sha[65];
-	long max = cfg_int(CFG_WEB_UPLOAD_MAX);
 
+	/* a file over web_upload_max never gets here: the request's parser
+	 * refuses it (413, a page that states the limit) */
 	f.kind = web_form(r, "kind");
 	f.domain = domain;
 	f.reference = reference;
@@ -496,19 +498,14 @@ portal_documents_post(struct web_req *r)
 	if (up == NULL || up->len == 0)
 		error = L(r, "Choose the file to send.",
 		    "Choisissez le fichier à envoyer.");
-	else if (max > 0 && up->len > (size_t)max) {
-		r->status = 413;
-		error = L(r, "The file is too large.",
-		    "Le fichier est trop volumineux.");
-	} else if (type == NULL)
+	else if (type == NULL)
 		error = L(r, "Only PDF, PNG and JPEG files are accepted: this "
 		    "file is none of them.", "Seuls les fichiers PDF, PNG et "
 		    "JPEG sont acceptés : ce fichier n'en est pas un.");
 	else if (f.kind == NULL || *f.kind == '\0')
 		error = pp_refusal_text(r, "bad_document_kind");
 	if (error != NULL) {
-		if (r->status == 200)
-			r->status = 400;
+		r->status = 400;
 		doc_page(r, error, &f);
 		goto out;
 	}
@@ -531,7 +528,7 @@ portal_documents_post(struct web_req *r)
 		goto out;
 	}
 	if (portal_refused(doc) != NULL) {
-		r->status = 400;
+		r->status = pp_refusal_status(doc);
 		doc_page(r, pp_refusal_text(r, portal_refused(doc)), &f);
 		goto out;
 	}

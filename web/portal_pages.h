@@ -20,9 +20,13 @@
 /* Writes the session's external account id as text into buf. */
 void	 pp_xa(const struct web_req *, char buf[24]);
 /* Makes a call for a page to show. Returns its document (the caller
- * puts it), or NULL after rendering an error page: 404 for a refusal of
- * kind not_found, 409 for another refusal, 500 for a database failure. */
+ * puts it), or NULL after rendering an error page: the status of the
+ * refusal (pp_refusal_status()), or 500 for a database failure. */
 json_object *pp_load(struct web_req *, enum portal_fn, const char *const *);
+/* Returns the HTTP status of a refusal document by its kind: 400
+ * invalid (and a refusal of no known kind), 404 not_found, 409
+ * conflict. */
+int	 pp_refusal_status(json_object *doc);
 /* Makes a call that changes something. Returns its document, a refusal
  * included (the caller shows it with pp_refusal_text()), or NULL after
  * rendering the 500 page of a database failure. */

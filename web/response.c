@@ -240,6 +240,38 @@ web_error(struct web_req *r, int status, const char *message)
 }
 
 const char *
+web_size_text(const struct web_req *r, long bytes, char *buf, size_t size)
+{
+	const long kib = 1024, mib = 1024 * 1024;
+	int fr = r->lang == LANG_FR;
+
+	if (bytes > 0 && bytes % mib == 0)
+		snprintf(buf, size, "%ld %s", bytes / mib, fr ? "Mio" : "MiB");
+	else if (bytes > 0 && bytes % kib == 0)
+		snprintf(buf, size, "%ld %s", bytes / kib, fr ? "Kio" : "KiB");
+	else
+		snprintf(buf, size, "%ld %s", bytes, fr ? "octets" : "bytes");
+	return buf;
+}
+
+void
+web_error_too_large(struct web_req *r, long limit)
+{
+	char size[48], *msg;
+
+	web_size_text(r, limit, size, sizeof(size));
+	if (r->lang == LANG_FR)
+		msg = xasprintf("Le fichier est trop volumineux : la limite "
+		    "est de %s. Rien n'a été enregistré ; envoyez un fichier "
+		    "plus petit.", size);
+	else
+		msg = xasprintf("The file is too large: the limit is %s. "
+		    "Nothing was stored; send a smaller file.", size);
+	web_error(r, 413, msg);
+	free(msg);
+}
+
+const char *
 web_reason(int status)
 {
 	switch (status) {

@@ -133,6 +133,9 @@ void	 web_cookie_set(struct web_req *, enum web_cookie_out,
 int	 web_respond(struct web_req *, void *out_stream);
 /* Builds the header block of the response (new string, caller frees). */
 char	*web_response_headers(struct web_req *);
+/* Renders the 413 page of a form refused for a file over limit bytes
+ * (web_upload_max): it says so and states the limit. */
+void	 web_error_too_large(struct web_req *, long limit);
 
 /* --- web/layout.c ------------------------------------------------------ */
 
@@ -141,6 +144,10 @@ extern const char web_site_css[];	/* generated from web/site.css */
 const char *web_css_url(void);
 /* Answers GET /static/site.css. */
 void	 web_serve_css(struct web_req *);
+/* The site's icon (SVG, compiled in): its URL with its version
+ * (borrowed), and the answer to GET of that URL or of /favicon.ico. */
+const char *web_favicon_url(void);
+void	 web_serve_favicon(struct web_req *);
 
 /* --- web/dispatch.c ---------------------------------------------------- */
 

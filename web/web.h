@@ -157,6 +157,10 @@ void	 web_error(struct web_req *, int status, const char *message);
 
 /* Chooses between the English and the French text of a literal. */
 const char *L(const struct web_req *, const char *en, const char *fr);
+/* Writes a number of bytes into buf, exact, in the largest unit that
+ * divides it ("5 MiB", "5 Mio", "1500 bytes"); returns buf. */
+const char *web_size_text(const struct web_req *, long bytes, char *buf,
+	    size_t size);
 
 /* The layout (web/layout.c): doctype, head with the stylesheet, the
  * area's navigation for the signed-in user, the flash; then the page's

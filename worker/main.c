@@ -1,7 +1,8 @@
 /*
- * main.c - acme-worker: waits for NOTIFY acme_work (polling as a
- * fallback) and runs jobs until none is left. Any number of workers may
- * run against one database.
+ * main.c - acme-worker: waits for NOTIFY acme_work and runs the jobs of
+ * the kinds announced until none is left, and every kind at each
+ * poll_interval (the fallback: a lost notification only delays work).
+ * Any number of workers may run against one database.
  */
 #include <errno.h>
 #include <poll.h>
@@ -97,15 +98,56 @@ usage(void)
 	exit(2);
 }
 
-/* Drains the notifications libpq has read; returns how many there were. */
+/*
+ * The kinds of job (jobs.h): run, by the kind's file, returns 1 if it did
+ * a job, 0 if there was none, -1 on a database error. then: the kinds a
+ * job makes work for without announcing it, looked at once after it, in
+ * the same round.
+ */
+static const struct {
+	int		(*run)(struct worker *);
+	unsigned	 then;
+} job_kinds[JOB__MAX] = {
+	[JOB_CHALLENGE] = { job_challenge, 0 },
+	/* the OCSP response of the certificate issued (sql/014) */
+	[JOB_ORDER] = { job_issue, JOB_BIT(JOB_OCSP) },
+	/* revocation status (revocation.c) */
+	[JOB_OCSP] = { job_ocsp, 0 },
+	[JOB_CRL] = { job_crl, 0 },
+	/* e-mail last: its failures stay its own (notify.c) */
+	[JOB_OUTBOX] = { job_notify, 0 },
+};
+
+/* What the loop runs next. */
+struct wake {
+	unsigned	 kinds;		/* JOB_BIT mask: announced, or not
+					 * done yet */
+	long long	 full_at;	/* every kind then, announced or not
+					 * (mono_ms) */
+};
+
+/* Returns the milliseconds of the monotonic clock (a change of the
+ * wall clock changes no due time). */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Adds to wk the kinds of job of the notifications libpq has read;
+ * returns how many there were. */
 static int
-drain_notifies(struct worker *w)
+drain_notifies(struct worker *w, struct wake *wk)
 {
 	PGnotify *n;
 	int count = 0;
 
 	(void)PQconsumeInput(w->db.conn);
 	while ((n = PQnotifies(w->db.conn)) != NULL) {
+		wk->kinds |= jobs_wakeup(n->extra);
 		PQfreemem(n);
 		count++;
 	}
@@ -113,47 +155,74 @@ drain_notifies(struct worker *w)
 }
 
 /*
- * Waits for a notification or the poll interval; drains notifications.
- * A notification that came with the result of a job's query is already
- * in libpq's queue, not on the socket: it is work (perhaps a job the
- * loop's last claims missed), so there is no waiting then.
+ * Waits for a notification, or until every kind is due again; drains
+ * the notifications into wk. A notification that came with the result
+ * of a job's query is already in libpq's queue, not on the socket: it
+ * is work (perhaps a job the loop's last claims missed), so there is no
+ * waiting then.
  */
 static void
-wait_work(struct worker *w)
+wait_work(struct worker *w, struct wake *wk)
 {
 	struct pollfd pfd;
+	long long left;
 
-	if (drain_notifies(w) > 0)
+	if (drain_notifies(w, wk) > 0)
 		return;
+	/* at most poll_interval: a reload may have shortened it */
+	left = wk->full_at - mono_ms();
+	if (left > cfg_int(CFG_POLL_INTERVAL) * 1000)
+		left = cfg_int(CFG_POLL_INTERVAL) * 1000;
 	pfd.fd = PQsocket(w->db.conn);
 	pfd.events = POLLIN;
-	if (pfd.fd >= 0 &&
-	    poll(&pfd, 1, (int)cfg_int(CFG_POLL_INTERVAL) * 1000) > 0)
-		(void)drain_notifies(w);
+	if (left > 0 && pfd.fd >= 0 && poll(&pfd, 1, (int)left) > 0)
+		(void)drain_notifies(w, wk);
 }
 
-/* Runs jobs until none is left; returns 0 on a database error. */
+/*
+ * Runs the kinds of job in wk, round after round, until none is left: a
+ * kind that found a job stays for the next round (there may be more),
+ * the kinds of the notifications read meanwhile join it, and once
+ * wk->full_at is past a round runs every kind (the fallback for a lost
+ * notification, a lease run out, a retry come due). Returns 1, or 0 on
+ * a database error (the kinds that failed stay in wk).
+ */
 static int
-run_jobs(struct worker *w)
+run_jobs(struct worker *w, struct wake *wk)
 {
-	int a, b, c, d, e;
+	unsigned todo, found;
+	int k, r, rc = 1;
 
-	do {
-		if (stop || got_hup)	/* a reload waits for the job */
-			return 1;
-		a = job_challenge(w);
-		if (stop)
-			return 1;
-		b = job_issue(w);
-		/* revocation status (revocation.c) */
-		c = stop ? 0 : job_ocsp(w);
-		d = stop ? 0 : job_crl(w);
-		/* e-mail last: its failures stay its own (notify.c) */
-		e = stop ? 0 : job_notify(w);
-		if (a < 0 || b < 0 || c < 0 || d < 0)
-			return 0;
-	} while (a > 0 || b > 0 || c > 0 || d > 0 || e > 0);
-	return 1;
+	while (rc) {
+		(void)drain_notifies(w, wk);
+		if (mono_ms() >= wk->full_at) {
+			wk->kinds = JOBS_ALL;
+			wk->full_at = mono_ms() +
+			    cfg_int(CFG_POLL_INTERVAL) * 1000;
+		}
+		/* a reload waits for the job in hand, not for the rest */
+		if (wk->kinds == 0 || stop || got_hup)
+			break;
+		todo = wk->kinds;
+		found = 0;
+		for (k = 0; k < JOB__MAX && !stop; k++) {
+			if ((todo & JOB_BIT(k)) == 0)
+				continue;
+			todo &= ~JOB_BIT(k);
+			r = job_kinds[k].run(w);
+			/* a kind announced may have more jobs; one looked at
+			 * for the job of another looks for that one only */
+			if (r < 0 || (r > 0 && (wk->kinds & JOB_BIT(k)) != 0))
+				found |= JOB_BIT(k);
+			if (r > 0)
+				todo |= job_kinds[k].then;
+			if (r < 0)
+				rc = 0;
+		}
+		/* todo: what a job made for a kind this round had passed */
+		wk->kinds = found | todo;
+	}
+	return rc;
 }
 
 int
@@ -163,7 +232,8 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	const char *conf = NULL, *fault;
 	enum log_level lvl;
-	time_t last_hk = 0;
+	struct wake wk;
+	long long hk_at;
 	int ch, once = 0;
 
 	while ((ch = getopt(argc, argv, "c:1")) != -1) {
@@ -216,28 +286,38 @@ main(int argc, char *argv[])
 	if (!db_connect(&w.db, cfg_str(CFG_DATABASE)) || !jobs_listen(&w.db))
 		msg_fatal("cannot connect to the database");
 	msg_info("worker started");
+	/* at once: housekeeping, and every kind (work that waited) */
+	hk_at = wk.full_at = mono_ms();
+	wk.kinds = JOBS_ALL;
 	while (!stop) {
 		if (got_hup) {
 			got_hup = 0;
 			reload(&w, conf);
+			/* perhaps another database, whose work was never
+			 * announced to this session */
+			wk.kinds = JOBS_ALL;
 		}
-		if (PQstatus(w.db.conn) != CONNECTION_OK &&
-		    (!db_ensure(&w.db) || !jobs_listen(&w.db))) {
-			sleep(1);
-			continue;
+		if (PQstatus(w.db.conn) != CONNECTION_OK) {
+			if (!db_ensure(&w.db) || !jobs_listen(&w.db)) {
+				sleep(1);
+				continue;
+			}
+			/* what was announced meanwhile is lost */
+			wk.kinds = JOBS_ALL;
 		}
-		if (time(NULL) - last_hk >= cfg_int(CFG_HOUSEKEEPING_INTERVAL)) {
+		if (mono_ms() >= hk_at) {
 			(void)jobs_housekeeping(&w.db,
 			    cfg_int(CFG_NONCE_LIFETIME));
 			job_notify_daily(&w);
-			last_hk = time(NULL);
+			hk_at = mono_ms() +
+			    cfg_int(CFG_HOUSEKEEPING_INTERVAL) * 1000;
 		}
-		if (!run_jobs(&w))
+		if (!run_jobs(&w, &wk))
 			continue;
 		if (once)
 			break;
 		if (!got_hup)
-			wait_work(&w);
+			wait_work(&w, &wk);
 	}
 	msg_info("worker stopping");
 	db_close(&w.db);

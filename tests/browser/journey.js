@@ -205,7 +205,8 @@ const steps = {
 	},
 
 	/* Validates every pending document of an organization, each from its
-	 * own page. */
+	 * own page, valid until args.expires (YYYY-MM-DD) when given, else
+	 * the day the form offers. */
 	async office_validate_documents(page, args) {
 		const org = await officeOrganization(page, args);
 		const docs = Array.from(new Set(await lib.hrefs(page,
@@ -220,6 +221,8 @@ const steps = {
 			    .filter({ hasText: /validate/i });
 			if ((await form.count()) === 0)
 				continue;
+			if (args.expires)
+				await lib.fill(form.first(), { expires: args.expires });
 			if (validated === 0)
 				await lib.shot(page, args, '08-office-document');
 			st = await clickIn(page, form.first(), /validate/i);
@@ -323,6 +326,24 @@ const steps = {
 			texts.push(await page.innerText('body'));
 		}
 		return { dialogs, images, texts };
+	},
+
+	/* How wide pages are laid out at the browser's 1280 px viewport:
+	 * a page wider than its window scrolls sideways. */
+	async page_widths(page, args) {
+		const pages = [];
+		for (const p of args.paths) {
+			const st = await lib.go(page, args, p);
+			await lib.expectStatus(page, st, 200, p);
+			pages.push(Object.assign({ path: p }, await page.evaluate(() => ({
+				scrollWidth: document.documentElement.scrollWidth,
+				viewport: window.innerWidth,
+				styled: document.styleSheets.length > 0 &&
+				    Array.from(document.styleSheets).every((x) =>
+					x.cssRules.length > 0),
+			}))));
+		}
+		return { pages };
 	},
 };
 

@@ -13,8 +13,9 @@ screenshot of the page it failed on.
      ORGANIZATION_PROOF (a small real PDF) and a REQUEST_FORM (a PNG);
   3. an operator, in a browser presenting the operator's TLS client
      certificate to the office vhost, finds them in the queue, validates
-     both documents, the domain and the organization, adds credit and
-     activates the external account;
+     both documents (valid until a day typed in their form), the domain
+     and the organization, adds credit and activates the external
+     account;
   4. the customer creates an ACME account for the domain and copies its
      kid and HMAC key from the page; certbot (http-01) gets a certificate
      with them;
@@ -29,6 +30,7 @@ printed; ACME_KEEP_STATE=1 keeps the state directory after a passing
 run).
 """
 
+import datetime
 import json
 import os
 import re
@@ -283,14 +285,18 @@ def test_upload_documents(web, journey):
 
 def test_operator_reviews(web, journey):
     """The operator signs in to the office with the client certificate,
-    finds the organization in the queue, validates its two documents, its
-    domain and itself, adds credit and activates the external account."""
+    finds the organization in the queue, validates its two documents
+    (valid until the day typed), its domain and itself, adds credit and
+    activates the external account."""
     j = journey
     r = j.operator("office_login", name=j.op["name"],
                    password=j.op["password"])
     assert j.org in r["text"], "the queue does not show %s:\n%s" % (
         j.org, r["text"])
-    r = j.operator("office_validate_documents", org=j.org)
+    # valid until a day the operator types, not the one the form offers
+    until = (datetime.datetime.now(datetime.timezone.utc).date() +
+             datetime.timedelta(days=500)).isoformat()
+    r = j.operator("office_validate_documents", org=j.org, expires=until)
     assert r["validated"] == 2, r
     r = j.operator("office_organization", org=j.org, domain=j.domain,
                    credit="10", reason="Order 2026-42")
@@ -303,9 +309,10 @@ def test_operator_reviews(web, journey):
     assert st.split() == ["VALID", "VALID", "10"], st
     assert sql(web, "SELECT status FROM domain WHERE name = '%s'"
                % j.domain) == "VALID"
-    assert sql(web, "SELECT string_agg(status, ',' ORDER BY kind) FROM "
-               "document WHERE organization_id = %s" % j.org_id()) == \
-        "VALID,VALID"
+    assert sql(web, "SELECT string_agg(status || ' ' || to_char(expires_at "
+               "AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ',' ORDER BY kind) "
+               "FROM document WHERE organization_id = %s" % j.org_id()) == \
+        "VALID %s 00:00,VALID %s 00:00" % (until, until)
 
 
 def test_acme_account_and_certbot(web, journey):

@@ -24,10 +24,16 @@ jar, forms read from the pages as a browser would):
     session is not an operator's; acme-web itself refuses /office/ outside
     the office area and the office area without a verified certificate;
   - sign-in rate limits (429 after web_login_max_failures failures for an
-    address, 4 times that for a client address; operators too);
+    address, 4 times that for a client address; operators too, whatever
+    the password);
+  - refusals: 400 for what is invalid, 404 for what is not found, 409 for
+    a conflict with the object's state;
   - uploads: an executable named .pdf, an empty file, a file over
-    web_upload_max and a body over nginx's limit are refused with a
-    message and leave no row;
+    web_upload_max (a page that states the limit, in both languages) and
+    a body over nginx's limit are refused with a message and leave no row;
+  - the look: every class the pages use has a rule of the stylesheet; the
+    audit log's long JSON details wrap in Chromium's 1280 px window; the
+    site's icon is served in both areas;
   - apache/acme-web.conf, rendered for loopback, serves both areas the
     same way (mod_proxy_fcgi, SSLVerifyClient require).
 
@@ -35,6 +41,7 @@ Each source address 127.0.0.N used here is its own client address for the
 rate limits (nginx passes $remote_addr).
 """
 
+import glob
 import hashlib
 import os
 import re
@@ -302,8 +309,8 @@ def check_headers(r, what):
     assert h["x-content-type-options"] == "nosniff", (what, h)
     assert h["referrer-policy"] == "no-referrer", (what, h)
     assert h["x-frame-options"] == "DENY", (what, h)
-    if what == "/static/site.css":
-        # the one stylesheet, at a versioned URL: cached
+    if what.startswith("/static/") or what == "/favicon.ico":
+        # the stylesheet and the icon, compiled in: cached
         assert "public" in (h["cache-control"] or ""), (what, h)
     else:
         assert "no-store" in (h["cache-control"] or ""), (what, h)
@@ -672,7 +679,7 @@ def test_html_injection_everywhere(web, sink, op, bob):
     for values in ({"names": P}, {"domain": P}, {"profile": P,
                                                  "domain": bob.domain}):
         r = post_form(bob.c, "/accounts/new", "/accounts/new", values=values)
-        assert r.status in (400, 409), (values, r.status)
+        assert r.status == 400, (values, r.status)
         no_raw(r, "new ACME account %s" % list(values))
     # revocation reasons (portal and office) that are none
     r = bob.c.post("/certificates/%s/revoke" % bob.cert_id,
@@ -723,6 +730,118 @@ def test_html_injection_in_a_real_browser(web, sink, op, tmp_path):
     # the payload reads as text (JSON-escaped in the audit's details)
     shown = (P, P.replace('"', '\\"'))
     assert all(any(p in t for p in shown) for t in r["texts"]), r["texts"]
+
+
+# ------------------------------------------------- stylesheet and icon
+
+
+def page_classes():
+    """{(tag or None, class): [file...]} of every class="..." of the pages
+    (web/*.c), the tag when it is in the same C string."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(stackmod.REPO, "web",
+                                              "*.c"))):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                for m in re.finditer(r'class=\\"([^"\\]*)', line):
+                    t = re.search(r'<(\w+)(?:\\.|[^<>"\\])*$',
+                                  line[:m.start()])
+                    for c in m.group(1).split():
+                        if c.endswith("-"):     # badge-STATUS
+                            continue
+                        key = (t.group(1).lower() if t else None, c)
+                        out.setdefault(key, []).append(
+                            os.path.basename(path))
+    return out
+
+
+def css_selectors(css):
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return [x.strip() for block in re.findall(r"([^{}]+)\{", css)
+            for x in block.split(",")]
+
+
+def test_stylesheet_styles_every_class(web):
+    """Every class the pages use has a rule of the one stylesheet, as
+    .CLASS or as TAG.CLASS for the element that carries it; so do the
+    checkboxes (in tables), <pre class="json"> and the code of a table
+    cell, which wrap."""
+    r = WebClient(web.web_url, web.tls_ca).get("/static/site.css")
+    assert r.status == 200, r.status
+    sels = css_selectors(r.text)
+    used = page_classes()
+    assert len(used) > 20, used     # the scan found the pages' classes
+    missing = []
+    for (tag, c), files in sorted(used.items(), key=str):
+        ok = False
+        for sel in sels:
+            for m in re.finditer(r"(?:^|[\s>+~])([\w-]*)\.%s(?![\w-])"
+                                 % re.escape(c), sel):
+                if tag is None or m.group(1) in ("", tag):
+                    ok = True
+        if not ok:
+            missing.append("%s.%s (%s)" % (tag or "", c,
+                                           ", ".join(sorted(set(files)))))
+    assert not missing, "no rule in web/site.css for: " + "; ".join(missing)
+    src = "".join(open(p, encoding="utf-8").read() for p in glob.glob(
+        os.path.join(stackmod.REPO, "web", "*.c")))
+    assert 'type=\\"checkbox\\"' in src
+    assert any('input[type="checkbox"]' in x for x in sels), sels
+    # the code of a table cell (the audit's JSON) and <pre> wrap anywhere
+    for sel in ("td code", "pre"):
+        assert re.search(r"(?:^|[,}]\s*)%s\s*[,{][^}]*overflow-wrap:\s*"
+                         r"anywhere" % re.escape(sel), re.sub(
+                             r"/\*.*?\*/", "", r.text, flags=re.S)), sel
+
+
+def test_audit_log_fits_the_window(web, op, tmp_path):
+    """Chromium, 1280 px wide: the audit log, whose Detail column shows
+    JSON without spaces, is no wider than the window (it wraps), and so
+    are the office's other long pages."""
+    import test_web_journey
+    tag = "layout-check-" + uuid.uuid4().hex[:8]
+    long_json = "{%s}" % ", ".join('"sha256_%d": "%s"' % (
+        i, hashlib.sha256(b"%d" % i).hexdigest()) for i in range(12))
+    sql(web, "SELECT audit('operator:layout', %s, 'document', '0', %s::jsonb)"
+        % (q(tag), q(long_json)))
+    jar = str(tmp_path / "op-cookies.json")
+    who = webclient.ensure_operator(web)
+    test_web_journey.node_step("office_login", {
+        "base": web.office_url, "jar": jar, "cert": web.operator_cert,
+        "key": web.operator_key, "name": who["name"],
+        "password": who["password"]})
+    r = test_web_journey.node_step("page_widths", {
+        "base": web.office_url, "jar": jar, "cert": web.operator_cert,
+        "key": web.operator_key,
+        "paths": ["/office/audit?q=" + tag, "/office/audit", "/office/"]})
+    for p in r["pages"]:
+        assert p["styled"], p
+        assert p["viewport"] == 1280, p
+        assert p["scrollWidth"] <= p["viewport"], \
+            "%s is %d px wide in a %d px window" % (
+                p["path"], p["scrollWidth"], p["viewport"])
+
+
+def test_site_icon(web, op):
+    """Each area's pages link the icon, served from the binary (200, an
+    image, cached), and browsers' own /favicon.ico is it too."""
+    anon_office = webclient.operator_client(web)
+    for c, page in ((WebClient(web.web_url, web.tls_ca), "/login"),
+                    (anon_office, "/office/login"), (op, "/office/")):
+        r = c.get(page)
+        assert r.status == 200, (page, r.status)
+        m = re.search(r'<link rel="icon" type="image/svg\+xml" '
+                      r'href="(/static/favicon\.svg\?v=[0-9a-f]{8})">',
+                      r.text)
+        assert m, r.text[:800]
+        for path in (m.group(1), "/favicon.ico"):
+            got = c.get(path, follow=False)
+            assert got.status == 200, (page, path, got.status)
+            assert got.header("content-type") == "image/svg+xml", \
+                (path, got.headers)
+            assert got.body.startswith(b"<svg ") and \
+                got.body.rstrip().endswith(b"</svg>"), got.body[:200]
+            check_headers(got, path.split("?")[0])
 
 
 # ------------------------------------------------------------ the office
@@ -819,6 +938,40 @@ def test_acme_web_checks_the_area_itself(web):
         assert r.status == 200, r.status
 
 
+def test_refusal_statuses(web, bob):
+    """A refused request is answered by the kind of its refusal: 400 for
+    what is invalid (an unknown profile), 404 for what is not found, 409
+    for a conflict with the state of the object (reactivating an ACME
+    account that is not suspended, editing a validated organization)."""
+    c = bob.c
+    r = post_form(c, "/accounts/new", "/accounts/new",
+                  values={"profile": "NO_SUCH_PROFILE",
+                          "domain": bob.domain})
+    assert r.status == 400, r.status
+    assert "Choose a certificate profile." in visible_text(r.text), \
+        visible_text(r.text)[:1500]
+    csrf = csrf_of(c, "/accounts")
+    r = c.post("/accounts/%s/reactivate" % bob.kid, {"csrf": csrf})
+    assert r.status == 409, r.status
+    assert "This ACME account is not suspended." in visible_text(r.text), \
+        visible_text(r.text)[:1500]
+    r = c.post("/accounts/%s/suspend" % uuid.uuid4(), {"csrf": csrf})
+    assert r.status == 404, r.status
+    # (a validated organization's page has no form: posted as it was)
+    r = c.post("/organization", {"csrf": csrf, "name": "Renamed " +
+                                 uuid.uuid4().hex[:6], "country": "FR",
+                                 "state": "", "locality": ""})
+    assert r.status == 409, r.status
+    assert "The organization was validated" in visible_text(r.text), \
+        visible_text(r.text)[:1500]
+    assert sql(web, "SELECT status FROM acme_account WHERE kid = %s"
+               % q(bob.kid)) == "VALID"
+    assert sql(web, "SELECT o.name = %s FROM organization o JOIN "
+               "external_account x ON x.organization_id = o.id WHERE "
+               "lower(x.email) = lower(%s)" % (q(bob.org), q(bob.email))) \
+        == "t"
+
+
 # ---------------------------------------------------------- rate limits
 
 
@@ -871,10 +1024,19 @@ def test_operator_sign_in_rate_limit(web, certs):
     for i in range(5):
         r = webclient.operator_login(c, "op.two", "wrong %d" % i)
         assert r.status in (401, 403), r.status
-    # the right password and certificate are refused now (the office
-    # answers every refused sign-in alike: 403 with one message)
-    r = webclient.operator_login(c, "op.two", password)
-    assert r.status in (403, 429), r.status
+    # the right password and certificate are refused now, as the portal
+    # does (429, Retry-After), and a wrong one alike: the password is not
+    # checked, and the attempt is not counted as one more failure
+    failures = sql(web, "SELECT count(*) FROM web_login_failure WHERE "
+                   "subject = 'op.two'")
+    for pw in (password, "wrong again"):
+        r = webclient.operator_login(c, "op.two", pw)
+        assert r.status == 429, r.status
+        assert r.header("retry-after") == "900", r.headers
+        assert re.search(r"Too many failed sign-ins.*wait 15 minutes",
+                         visible_text(r.text)), visible_text(r.text)[:1500]
+    assert sql(web, "SELECT count(*) FROM web_login_failure WHERE "
+               "subject = 'op.two'") == failures
     assert c.cookie("__Host-sid") is None
     assert sql(web, "SELECT count(*) FROM web_session s JOIN web_operator o"
                " ON o.id = s.operator_id WHERE o.name = 'op.two'") == "0"
@@ -901,12 +1063,29 @@ def test_upload_refusals(web, alice):
     r = upload(c, "ORGANIZATION_PROOF", "empty.pdf", "application/pdf", b"")
     assert r.status == 400, r.status
     assert re.search(r"file", visible_text(r.text), re.I)
-    # one byte over web_upload_max (5 MiB), a real PDF start
+    # the form states the limit (web_upload_max: 5 MiB)
+    r = c.get("/documents")
+    assert "A PDF, PNG or JPEG file of at most 5 MiB." in visible_text(
+        r.text), visible_text(r.text)[:1500]
+    # one byte over web_upload_max, a real PDF start: a page saying the
+    # file is too large and what the limit is, in English and in French
     big = webclient.tiny_pdf() + b"%" + b"x" * (5 * 1024 * 1024)
     r = upload(c, "ORGANIZATION_PROOF", "big.pdf", "application/pdf", big)
     assert r.status == 413, r.status
-    assert re.search(r"too large", visible_text(r.text), re.I), \
-        visible_text(r.text)[:1500]
+    assert "The file is too large: the limit is 5 MiB." in visible_text(
+        r.text), visible_text(r.text)[:1500]
+    # on a page of the signed-in customer (navigation, sign-out)
+    assert 'href="/documents"' in r.text and alice.email in r.text, \
+        r.text[:2000]
+    c.get("/documents?lang=fr")
+    try:
+        r = upload(c, "ORGANIZATION_PROOF", "big.pdf", "application/pdf",
+                   big)
+        assert r.status == 413, r.status
+        assert "Le fichier est trop volumineux : la limite est de 5 Mio." \
+            in visible_text(r.text), visible_text(r.text)[:1500]
+    finally:
+        c.get("/documents?lang=en")
     # over what nginx lets through (6 MiB): nginx refuses
     huge = webclient.tiny_pdf() + b"%" + b"x" * (7 * 1024 * 1024)
     r = upload(c, "ORGANIZATION_PROOF", "huge.pdf", "application/pdf", huge)

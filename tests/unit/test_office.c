@@ -3,7 +3,8 @@
  * the checks of ids, kids, credit amounts and revocation reasons taken
  * from requests, the content type and file name a stored document is
  * served with, the query-string encoding of links, the dates of pages,
- * and the fingerprint of an operator's certificate (acmectl operator).
+ * the expiry day of a validated document, and the fingerprint of an
+ * operator's certificate (acmectl operator).
  * Tables of cases, each reporting what it got and wanted.
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -241,6 +243,66 @@ test_date_text(void **state)
 	    sizeof(c) / sizeof(c[0]));
 }
 
+static void
+test_day_ok(void **state)
+{
+	static const struct ok_case c[] = {
+		{ "2026-03-15", 1 }, { "0001-01-01", 1 }, { "9999-12-31", 1 },
+		{ "2028-02-29", 1 }, { "2000-02-29", 1 }, { "2027-02-29", 0 },
+		{ "1900-02-29", 0 }, { "2026-04-30", 1 }, { "2026-04-31", 0 },
+		{ "2026-12-31", 1 }, { "2026-13-01", 0 }, { "2026-00-10", 0 },
+		{ "2026-01-00", 0 }, { "0000-01-01", 0 }, { "2026-1-15", 0 },
+		{ "2026-01-155", 0 }, { "2026/01/15", 0 }, { "15-01-2026", 0 },
+		{ "2026-01-15T00:00:00Z", 0 }, { " 2026-01-15", 0 },
+		{ "2026-0a-15", 0 }, { "+026-01-15", 0 }, { "", 0 },
+		{ NULL, 0 },
+	};
+
+	(void)state;
+	check_ok("office_day_ok", office_day_ok, c, sizeof(c) / sizeof(c[0]));
+}
+
+static void
+test_day_from(void **state)
+{
+	static const struct {
+		const char	*now;	/* %Y-%m-%dT%H:%M:%SZ */
+		int		 years, days;
+		const char	*want;
+	} c[] = {
+		{ "2026-03-15T06:00:00Z", 0, 1, "2026-03-16" },
+		{ "2026-03-15T23:59:59Z", 0, 1, "2026-03-16" },
+		{ "2026-03-15T00:00:00Z", 0, 1, "2026-03-16" },
+		{ "2026-12-31T12:00:00Z", 0, 1, "2027-01-01" },
+		{ "2026-03-15T06:00:00Z", 1, 0, "2027-03-15" },
+		{ "2026-03-15T06:00:00Z", 3, 0, "2029-03-15" },
+		{ "2028-02-29T06:00:00Z", 1, 0, "2029-02-28" },
+		{ "2028-02-29T06:00:00Z", 4, 0, "2032-02-29" },
+		{ "2028-02-28T06:00:00Z", 0, 1, "2028-02-29" },
+		{ "2027-02-28T06:00:00Z", 0, 1, "2027-03-01" },
+		{ "2026-03-15T06:00:00Z", 0, 0, "2026-03-15" },
+	};
+	struct tm tm;
+	char got[11];
+	size_t i;
+	int bad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		assert_non_null(strptime(c[i].now, "%Y-%m-%dT%H:%M:%SZ", &tm));
+		office_day_from(timegm(&tm), c[i].years, c[i].days, got,
+		    sizeof(got));
+		if (strcmp(got, c[i].want) != 0) {
+			print_error("office_day_from(%s, %d, %d): got %s, "
+			    "want %s\n", c[i].now, c[i].years, c[i].days, got,
+			    c[i].want);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* Returns a new self-signed certificate (P-256) in PEM, caller frees,
  * and its DER's SHA-256 in hex (65 bytes). */
 static char *
@@ -325,6 +387,8 @@ main(void)
 		cmocka_unit_test(test_safe_filename_length),
 		cmocka_unit_test(test_urlencode),
 		cmocka_unit_test(test_date_text),
+		cmocka_unit_test(test_day_ok),
+		cmocka_unit_test(test_day_from),
 		cmocka_unit_test(test_cert_sha256_pem),
 	};
 

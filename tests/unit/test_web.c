@@ -792,6 +792,8 @@ test_layout(void **state)
 	assert_non_null(strstr(b, "href=\"?lang=fr\""));
 	assert_non_null(strstr(b, "<link rel=\"stylesheet\" href=\"/static/"
 	    "site.css?v="));
+	assert_non_null(strstr(b, "<link rel=\"icon\" type=\"image/svg+xml\" "
+	    "href=\"/static/favicon.svg?v="));
 	web_ctx_free(&ctx);
 
 	/* signed in: the session's token, the navigation, sign-out */
@@ -846,6 +848,88 @@ test_layout(void **state)
 	assert_null(strstr(b, "no-store"));
 	free((char *)b);
 	web_ctx_free(&ctx);
+
+	/* the icon, at its versioned URL and at /favicon.ico */
+	web_ctx_init(&ctx);
+	ctx.r.path = xstrdup("/static/favicon.svg");
+	web_serve_favicon(&ctx.r);
+	assert_int_equal(ctx.r.raw_body, 1);
+	assert_string_equal(ctx.r.content_type, "image/svg+xml");
+	assert_true(ctx.r.body.len > 0 && strncmp(ctx.r.body.data, "<svg ",
+	    5) == 0);
+	assert_non_null(strstr(ctx.r.body.data, "</svg>"));
+	b = web_response_headers(&ctx.r);
+	assert_true(has_line(b, "Cache-Control: public, max-age=31536000, "
+	    "immutable"));
+	free((char *)b);
+	web_ctx_free(&ctx);
+	web_ctx_init(&ctx);
+	ctx.r.path = xstrdup("/favicon.ico");
+	web_serve_favicon(&ctx.r);
+	assert_string_equal(ctx.r.content_type, "image/svg+xml");
+	b = web_response_headers(&ctx.r);
+	assert_true(has_line(b, "Cache-Control: public, max-age=86400"));
+	assert_null(strstr(b, "immutable"));
+	free((char *)b);
+	web_ctx_free(&ctx);
+	assert_int_equal(strncmp(web_favicon_url(), "/static/favicon.svg?v=",
+	    22), 0);
+	assert_string_equal(web_favicon_url(), web_favicon_url());
+}
+
+/* A file over web_upload_max: a 413 page that states the limit, in the
+ * page's language, in the largest unit that divides it exactly. */
+static void
+test_too_large(void **state)
+{
+	static const struct {
+		long		 bytes;
+		enum web_lang	 lang;
+		const char	*size, *page;
+	} cases[] = {
+		{ 5242880, LANG_EN, "5 MiB",
+		    "The file is too large: the limit is 5 MiB." },
+		{ 5242880, LANG_FR, "5 Mio",
+		    "Le fichier est trop volumineux : la limite est de 5 Mio." },
+		{ 104857600, LANG_EN, "100 MiB",
+		    "The file is too large: the limit is 100 MiB." },
+		{ 1536 * 1024, LANG_EN, "1536 KiB",
+		    "The file is too large: the limit is 1536 KiB." },
+		{ 2048, LANG_FR, "2 Kio",
+		    "Le fichier est trop volumineux : la limite est de 2 Kio." },
+		{ 5000000, LANG_EN, "5000000 bytes",
+		    "The file is too large: the limit is 5000000 bytes." },
+		{ 1500, LANG_FR, "1500 octets",
+		    "Le fichier est trop volumineux : la limite est de 1500 "
+		    "octets." },
+	};
+	struct web_ctx ctx;
+	char buf[48];
+	char *h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		web_ctx_init(&ctx);
+		ctx.r.lang = cases[i].lang;
+		web_size_text(&ctx.r, cases[i].bytes, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].size) != 0)
+			fail_msg("%ld bytes: got \"%s\", want \"%s\"",
+			    cases[i].bytes, buf, cases[i].size);
+		web_raw(&ctx.r, "discarded");
+		web_error_too_large(&ctx.r, cases[i].bytes);
+		if (ctx.r.status != 413 || strstr(ctx.r.body.data,
+		    cases[i].page) == NULL)
+			fail_msg("%ld bytes: got %d\n%s\nwant 413 and \"%s\"",
+			    cases[i].bytes, ctx.r.status, ctx.r.body.data,
+			    cases[i].page);
+		assert_null(strstr(ctx.r.body.data, "discarded"));
+		h = web_response_headers(&ctx.r);
+		assert_true(has_line(h, "Status: 413 Payload Too Large"));
+		assert_true(has_line(h, "Cache-Control: no-store"));
+		free(h);
+		web_ctx_free(&ctx);
+	}
 }
 
 static void
@@ -1023,6 +1107,7 @@ main(void)
 		cmocka_unit_test(test_cert_fingerprint),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_passwd),
 		cmocka_unit_test_prestate(replay, (void *)&targets[0]),
