@@ -18,6 +18,7 @@
 #include "ident.h"
 #include "jose.h"
 #include "jsonutil.h"
+#include "portal.h"
 
 #define ARGS_MAX	32	/* arguments of one command */
 
@@ -244,27 +245,6 @@ static const arg_check_fn arg_checks[ARG__MAX] = {
 	[ARG_KID] = check_kid,
 };
 
-/* Returns a fresh HMAC key: 32 random bytes, base64url; caller frees.
- * A key whose text starts with '-' is drawn again: command-line clients
- * (certbot --eab-hmac-key KEY) would take it for an option. */
-static char *
-new_hmac_key(void)
-{
-	unsigned char key[32];
-	char *s = NULL;
-
-	do {
-		if (s != NULL) {
-			OPENSSL_cleanse(s, strlen(s));
-			free(s);
-		}
-		rand_bytes(key, sizeof(key));
-		s = b64u_encode(key, sizeof(key));
-	} while (s[0] == '-');
-	OPENSSL_cleanse(key, sizeof(key));
-	return s;
-}
-
 /* Returns the value of an argument acmectl makes itself (allocated). */
 static char *
 made_value(const struct arg *a, const char *verb)
@@ -275,7 +255,7 @@ made_value(const struct arg *a, const char *verb)
 	case ARG_NEW_KID:
 		return random_uuid4();
 	case ARG_NEW_HMAC:
-		return new_hmac_key();
+		return portal_hmac_key_new();
 	case ARG_FLAG:
 		return xstrdup("false");
 	case ARG_DOMAINS:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "jsonutil.h"
 #include "util.h"
 
 static void
@@ -323,6 +324,33 @@ db_val(const PGresult *res, int row, int col)
 	    PQgetisnull(res, row, col))
 		return NULL;
 	return PQgetvalue(res, row, col);
+}
+
+json_object *
+db_call_json(struct db *db, const char *sql, int audited, const char *actor,
+    int nvals, const char *const *vals, int *db_failed)
+{
+	const char **params = NULL, *v;
+	json_object *doc = NULL;
+	PGresult *res = NULL;
+	int i, n = 0;
+
+	*db_failed = 0;
+	params = xmalloc(sizeof(*params) * (size_t)(nvals + 1));
+	if (audited)
+		params[n++] = actor;
+	for (i = 0; i < nvals; i++)
+		params[n++] = vals[i];
+	if ((res = db_query(db, sql, n, params)) == NULL) {
+		*db_failed = 1;
+		goto out;
+	}
+	if (PQntuples(res) == 1 && (v = db_val(res, 0, 0)) != NULL)
+		doc = json_parse_strict(v, strlen(v));
+out:
+	PQclear(res);
+	free(params);
+	return doc;
 }
 
 char *

@@ -66,4 +66,14 @@ char	*db_strdup(const PGresult *, int row, int col);
 /* Returns the integer at (row, col), 0 if SQL NULL. */
 long	 db_long(const PGresult *, int row, int col);
 
+struct json_object;
+/* Runs sql, a call returning one JSON document, with actor as $1 when
+ * audited (NULL is SQL NULL) and the nvals vals after it. Returns the
+ * document (a new reference, owned by the caller), or NULL with
+ * *db_failed set to 1 if the query failed, to 0 if it returned anything
+ * else. */
+struct json_object *db_call_json(struct db *, const char *sql,
+	    int audited, const char *actor, int nvals, const char *const *vals,
+	    int *db_failed);
+
 #endif

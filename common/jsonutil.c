@@ -56,19 +56,6 @@ jscan_ws(struct jscan *sc)
 		sc->pos++;
 }
 
-/* Returns the value of a hexadecimal digit, or -1. */
-static int
-jscan_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads the 4 hex digits after "\u" at sc->pos; returns the code unit
  * or -1. */
 static long
@@ -80,7 +67,7 @@ jscan_u4(struct jscan *sc)
 	if (sc->len - sc->pos < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = jscan_hex(sc->s[sc->pos + (size_t)i])) < 0)
+		if ((d = hex_digit(sc->s[sc->pos + (size_t)i])) < 0)
 			return -1;
 		v = v << 4 | d;
 	}

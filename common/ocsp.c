@@ -133,19 +133,6 @@ ocsp_request_parse(const unsigned char *der, size_t len,
 	return rc;
 }
 
-/* Returns the value of a hex digit, or -1. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Returns the value of a base64 (or base64url) character, or -1. */
 static int
 b64val(int c)
@@ -184,8 +171,8 @@ ocsp_get_decode(const char *path, unsigned char **der, size_t *len)
 			s[n++] = path[i];
 			continue;
 		}
-		if ((hi = hexval((unsigned char)path[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)path[i + 2])) < 0)
+		if ((hi = hex_digit((unsigned char)path[i + 1])) < 0 ||
+		    (lo = hex_digit((unsigned char)path[i + 2])) < 0)
 			goto out;
 		s[n++] = (char)(hi << 4 | lo);
 		i += 2;

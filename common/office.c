@@ -59,7 +59,8 @@ static const struct office_def office_defs[OFFICE__MAX] = {
 	    "$3::integer)", 3, 0 },
 };
 
-/* The HTTP status of each kind of refusal the SQL functions return. */
+/* The HTTP status of each kind of refusal the SQL functions return
+ * (sql/011_portal.sql, sql/012_office.sql). */
 static const struct {
 	const char	*kind;
 	int		 status;
@@ -82,46 +83,47 @@ office_nparams(enum office_call call)
 	return office_defs[call].nparams;
 }
 
+int
+office_refusal_status(const char *kind)
+{
+	size_t k;
+
+	for (k = 0; kind != NULL && k < sizeof(refusal_kinds) /
+	    sizeof(refusal_kinds[0]); k++)
+		if (strcmp(kind, refusal_kinds[k].kind) == 0)
+			return refusal_kinds[k].status;
+	return 400;
+}
+
 json_object *
 office_run(struct db *db, enum office_call call, const char *actor,
     const char *const *vals, struct office_err *err)
 {
 	const struct office_def *def = &office_defs[call];
-	const char *params[OFFICE_MAX_PARAMS + 1];
-	const char *v, *kind, *refused;
+	const char *refused;
 	json_object *doc = NULL, *ret = NULL;
-	PGresult *res = NULL;
-	size_t k;
-	int i, n = 0;
+	int db_failed;
 
-	if (def->audited)
-		params[n++] = actor;
-	for (i = 0; i < def->nparams; i++)
-		params[n++] = vals[i];
-	if ((res = db_query(db, def->sql, n, params)) == NULL) {
-		err_set(err, 500, "the database failed");
-		goto out;
-	}
-	if (PQntuples(res) != 1 || (v = db_val(res, 0, 0)) == NULL ||
-	    (doc = json_parse_strict(v, strlen(v))) == NULL) {
-		msg_err("office: unexpected result of %s", def->sql);
-		err_set(err, 500, "unexpected result from the database");
+	if ((doc = db_call_json(db, def->sql, def->audited, actor,
+	    def->nparams, vals, &db_failed)) == NULL) {
+		if (db_failed)
+			err_set(err, 500, "the database failed");
+		else {
+			msg_err("office: unexpected result of %s", def->sql);
+			err_set(err, 500,
+			    "unexpected result from the database");
+		}
 		goto out;
 	}
 	if ((refused = json_get_str(doc, "refused")) != NULL) {
-		kind = json_get_str(doc, "kind");
-		err_set(err, 400, refused);
-		for (k = 0; kind != NULL && k < sizeof(refusal_kinds) /
-		    sizeof(refusal_kinds[0]); k++)
-			if (strcmp(kind, refusal_kinds[k].kind) == 0)
-				err->status = refusal_kinds[k].status;
+		err_set(err, office_refusal_status(json_get_str(doc, "kind")),
+		    refused);
 		goto out;
 	}
 	ret = doc;
 	doc = NULL;
 out:
 	json_object_put(doc);
-	PQclear(res);
 	return ret;
 }
 

@@ -68,6 +68,10 @@ struct office_file {
 
 /* Returns the number of parameters of a call, the actor not counted. */
 int	 office_nparams(enum office_call);
+/* Returns the HTTP status of a kind of refusal of the SQL functions of
+ * the web site (sql/011, sql/012): 404 not_found, 409 conflict, 400
+ * invalid and any other kind or none. */
+int	 office_refusal_status(const char *kind);
 
 /*
  * Makes one call with its parameters (office_nparams() of them); an

@@ -114,25 +114,17 @@ ops_run(struct db *db, enum op op, const char *actor,
     const char *const *vals, struct problem *p)
 {
 	const struct op_def *def = &op_defs[op];
-	const char *params[OPS_MAX_PARAMS + 1];
 	json_object *doc = NULL, *ret = NULL;
-	PGresult *res = NULL;
-	const char *v;
-	int i, n = 0;
+	int db_failed;
 
-	if (def->audited)
-		params[n++] = actor;
-	for (i = 0; i < def->nparams; i++)
-		params[n++] = vals[i];
-	if ((res = db_query(db, def->sql, n, params)) == NULL) {
-		problem_set(p, PT_SERVER_INTERNAL,
-		    "database error (SQLSTATE %s)", db->sqlstate);
-		goto out;
-	}
-	if (PQntuples(res) != 1 || (v = db_val(res, 0, 0)) == NULL ||
-	    (doc = json_parse_strict(v, strlen(v))) == NULL) {
-		problem_set(p, PT_SERVER_INTERNAL,
-		    "unexpected result from the database");
+	if ((doc = db_call_json(db, def->sql, def->audited, actor,
+	    def->nparams, vals, &db_failed)) == NULL) {
+		if (db_failed)
+			problem_set(p, PT_SERVER_INTERNAL,
+			    "database error (SQLSTATE %s)", db->sqlstate);
+		else
+			problem_set(p, PT_SERVER_INTERNAL,
+			    "unexpected result from the database");
 		goto out;
 	}
 	if (json_get_str(doc, "refused") != NULL) {
@@ -143,7 +135,6 @@ ops_run(struct db *db, enum op op, const char *actor,
 	doc = NULL;
 out:
 	json_object_put(doc);
-	PQclear(res);
 	return ret;
 }
 

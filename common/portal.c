@@ -15,6 +15,7 @@
 #include "ident.h"
 #include "jose.h"
 #include "jsonutil.h"
+#include "office.h"
 #include "portal.h"
 #include "util.h"
 
@@ -324,19 +325,6 @@ portal_hmac_key_new(void)
 	return s;
 }
 
-/* Returns the value of a hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 portal_serial_normalize(const char *in, char *out, size_t outsz)
 {
@@ -360,11 +348,11 @@ portal_serial_normalize(const char *in, char *out, size_t outsz)
 		if (*p == ':' || *p == ' ') {
 			/* a separator between two digits only */
 			if (p == in || p + 1 == in + end ||
-			    hexval(p[-1]) < 0 || hexval(p[1]) < 0)
+			    hex_digit(p[-1]) < 0 || hex_digit(p[1]) < 0)
 				return 0;
 			continue;
 		}
-		if ((v = hexval(*p)) < 0 || n + 1 >= outsz || n >= 40)
+		if ((v = hex_digit(*p)) < 0 || n + 1 >= outsz || n >= 40)
 			return 0;
 		out[n++] = hex[v];
 	}
@@ -582,26 +570,7 @@ portal_filename_ascii(const char *name)
 char *
 portal_url_encode(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-	char *out, *o;
-
-	if (s == NULL)
-		s = "";
-	o = out = xmalloc(3 * strlen(s) + 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		    *p == '.' || *p == '~')
-			*o++ = (char)*p;
-		else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 0x0f];
-		}
-	}
-	*o = '\0';
-	return out;
+	return office_urlencode(s);
 }
 
 char *

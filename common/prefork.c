@@ -9,6 +9,8 @@
  * send it one request at a time (Apache mod_fcgid).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +29,14 @@
 #include "prefork.h"
 #include "util.h"
 
+/* Seconds a stopping child keeps taking the connections already queued
+ * on the listening socket before it exits. */
+#define CHILD_DRAIN_SECONDS	2
+
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
 static volatile sig_atomic_t got_hup;
+static volatile sig_atomic_t child_stop;
 
 /* The command line, applied again over the file on each reload. */
 struct args {
@@ -316,4 +323,125 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 	free(own_path);
 	config_free();
 	return 0;
+}
+
+/* SIGTERM and SIGINT are blocked in a child except while it waits for a
+ * connection (child_wait), so this never interrupts a request. */
+static void
+child_sigterm(int sig)
+{
+	(void)sig;
+	child_stop = 1;
+}
+
+/* Waits until the listening socket has a connection or SIGTERM arrives
+ * (the only place the child takes signals). */
+static void
+child_wait(int listen_fd, const sigset_t *unblocked)
+{
+	struct pollfd pfd;
+
+	pfd.fd = listen_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (ppoll(&pfd, 1, NULL, unblocked) < 0 && errno != EINTR)
+		msg_warn("child: poll: %s", strerror(errno));
+}
+
+/*
+ * Serves requests until SIGTERM, then stops gracefully: the request in
+ * hand is finished (the signal is blocked outside child_wait), then the
+ * connections already queued on the listening socket are served (for at
+ * most CHILD_DRAIN_SECONDS) before it returns. The listening socket is
+ * made non-blocking, so that a child that loses the race for a connection
+ * to another goes back to waiting instead of blocking in accept().
+ */
+void
+prefork_serve(int listen_fd, void (*setup)(void *),
+    void (*handle)(void *, FCGX_Request *), void *arg)
+{
+	FCGX_Request fr;
+	struct sigaction sa;
+	sigset_t block, unblocked;
+	time_t drain_end = 0;
+	int fl, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* the master reloads */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&unblocked);
+
+	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		msg_fatal("child: listening socket: %s", strerror(errno));
+	setup(arg);
+	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
+		msg_fatal("FCGX_InitRequest failed");
+	for (;;) {
+		if (!child_stop)
+			child_wait(listen_fd, &unblocked);
+		if (child_stop && drain_end == 0)
+			drain_end = time(NULL) + CHILD_DRAIN_SECONDS;
+		if (drain_end != 0 && time(NULL) >= drain_end)
+			break;
+		rc = FCGX_Accept_r(&fr);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
+			if (drain_end != 0)
+				break;	/* nothing queued any more */
+			continue;
+		}
+		if (rc < 0) {
+			msg_warn("child: accept: %s", rc < -1 ?
+			    strerror(-rc) : "failed");
+			break;
+		}
+		handle(arg, &fr);
+		FCGX_Finish_r(&fr);
+	}
+}
+
+/* Prints the usage of the program and exits 2. */
+static void
+usage(const struct prefork *def)
+{
+	fprintf(stderr, "usage: %s [-c config] [-n children] "
+	    "[-s socket]\n", def->prog);
+	exit(2);
+}
+
+int
+prefork_cmdline(const struct prefork *def, int argc, char *argv[])
+{
+	const char *conf = NULL, *nchild = NULL, *listen_spec = NULL;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:n:s:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			nchild = optarg;
+			break;
+		case 's':
+			listen_spec = optarg;
+			break;
+		default:
+			usage(def);
+		}
+	}
+	if (optind != argc)
+		usage(def);
+	return prefork_main(def, conf, nchild, listen_spec);
 }

@@ -7,6 +7,8 @@
 #ifndef ACME_PREFORK_H
 #define ACME_PREFORK_H
 
+#include <fcgiapp.h>
+
 #include "config.h"
 #include "util.h"
 
@@ -33,5 +35,18 @@ struct prefork {
  * children key is 0). Returns the exit status of the program. */
 int	 prefork_main(const struct prefork *, const char *conf,
 	    const char *nchild, const char *listen_spec);
+
+/* Parses the command line (-c config, -n children, -s socket; anything
+ * else prints the usage and exits 2), then runs prefork_main. Returns
+ * the exit status of the program. */
+int	 prefork_cmdline(const struct prefork *, int argc, char *argv[]);
+
+/* In a child: takes SIGTERM as the order to stop gracefully, makes the
+ * socket non-blocking, calls setup(arg) (the child's own connections),
+ * then calls handle(arg, request) for each request until told to stop
+ * (the queued ones are served first). Returns when the child must exit;
+ * the caller frees what setup made. */
+void	 prefork_serve(int listen_fd, void (*setup)(void *),
+	    void (*handle)(void *, FCGX_Request *), void *arg);
 
 #endif

@@ -202,6 +202,18 @@ ossl_log_errors(const char *what)
 		msg_warn("%s: failed", what);
 }
 
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 rand_bytes(unsigned char *buf, size_t len)
 {

@@ -46,6 +46,8 @@ void	 ossl_log_errors(const char *what);
 void	 rand_bytes(unsigned char *buf, size_t len);
 /* Returns a fresh random URL-safe identifier (128 bits); caller frees. */
 char	*random_id(void);
+/* Returns the value of a hexadecimal digit, or -1. */
+int	 hex_digit(int c);
 /* Returns a fresh random challenge token (256 bits, base64url). */
 char	*random_token(void);
 /* Returns a fresh random UUIDv4 in canonical text form; caller frees. */

@@ -8,24 +8,11 @@
  * itself, for process managers that start one process per socket and
  * send it one request at a time (Apache mod_fcgid).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "acme-fcgi.h"
 #include "config.h"
 #include "metrics.h"
 #include "prefork.h"
 #include "util.h"
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: acme-fcgi [-c config] [-n children] "
-	    "[-s socket]\n");
-	exit(2);
-}
 
 /* Maps the shared metrics before the children exist; returns 1 (a
  * failure is fatal). */
@@ -50,25 +37,5 @@ static const struct prefork fcgi_pool = {
 int
 main(int argc, char *argv[])
 {
-	const char *conf = NULL, *nchild = NULL, *listen_spec = NULL;
-	int ch;
-
-	while ((ch = getopt(argc, argv, "c:n:s:")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'n':
-			nchild = optarg;
-			break;
-		case 's':
-			listen_spec = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	return prefork_main(&fcgi_pool, conf, nchild, listen_spec);
+	return prefork_cmdline(&fcgi_pool, argc, argv);
 }

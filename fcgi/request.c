@@ -4,8 +4,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +16,7 @@
 #include "config.h"
 #include "jsonutil.h"
 #include "metrics.h"
+#include "prefork.h"
 #include "util.h"
 
 const struct route_def routes[R__MAX] = {
@@ -52,21 +51,6 @@ const struct route_def routes[R__MAX] = {
 	[R_HEALTH] = { "/health", NULL, 0, 0, AUTH_NONE, h_health, 1 },
 	[R_METRICS] = { "/metrics", NULL, 0, 0, AUTH_NONE, h_metrics, 1 },
 };
-
-/* Seconds a stopping child keeps taking the connections already queued
- * on the listening socket before it exits. */
-#define CHILD_DRAIN_SECONDS	2
-
-static volatile sig_atomic_t child_stop;
-
-/* SIGTERM and SIGINT are blocked except while the child waits for a
- * connection (child_wait), so this never interrupts a request. */
-static void
-child_sigterm(int sig)
-{
-	(void)sig;
-	child_stop = 1;
-}
 
 char *
 url_for(enum route r, const char *id)
@@ -545,86 +529,35 @@ handle(struct child *c, FCGX_Request *fr)
 	free(own);
 }
 
-/* Waits until the listening socket has a connection or SIGTERM arrives
- * (the only place the child takes signals). */
+/* Opens the child's database connection and loads the nonce key. */
 static void
-child_wait(int listen_fd, const sigset_t *unblocked)
+child_open(void *arg)
 {
-	struct pollfd pfd;
+	struct child *c = arg;
 
-	pfd.fd = listen_fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (ppoll(&pfd, 1, NULL, unblocked) < 0 && errno != EINTR)
-		msg_warn("child: poll: %s", strerror(errno));
+	memset(c, 0, sizeof(*c));
+	c->nonce.lifetime = cfg_int(CFG_NONCE_LIFETIME);
+	if (!db_connect(&c->db, cfg_str(CFG_DATABASE)))
+		msg_warn("child: no database yet: requests will retry");
+	else if (!nonce_load(&c->db, &c->nonce))
+		msg_warn("child: no nonce key yet");
 }
 
-/*
- * Serves requests until SIGTERM, then stops gracefully: the request in
- * hand is finished (the signal is blocked outside child_wait), then the
- * connections already queued on the listening socket are served (for at
- * most CHILD_DRAIN_SECONDS) before the child exits. The listening socket
- * is non-blocking, so that a child that loses the race for a connection
- * to another goes back to waiting instead of blocking in accept().
- */
+/* Serves one request with the child's connection. */
+static void
+child_handle(void *arg, FCGX_Request *fr)
+{
+	handle(arg, fr);
+}
+
+/* Serves requests until SIGTERM (common/prefork.c stops gracefully:
+ * the queued connections are served first), then exits. */
 void
 child_main(int listen_fd)
 {
 	struct child c;
-	FCGX_Request fr;
-	struct sigaction sa;
-	sigset_t block, unblocked;
-	time_t drain_end = 0;
-	int fl, rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = child_sigterm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* the master reloads */
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_SETMASK, &block, NULL);
-	sigemptyset(&unblocked);
-
-	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
-	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		msg_fatal("child: listening socket: %s", strerror(errno));
-	memset(&c, 0, sizeof(c));
-	c.nonce.lifetime = cfg_int(CFG_NONCE_LIFETIME);
-	if (!db_connect(&c.db, cfg_str(CFG_DATABASE)))
-		msg_warn("child: no database yet: requests will retry");
-	else if (!nonce_load(&c.db, &c.nonce))
-		msg_warn("child: no nonce key yet");
-	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
-		msg_fatal("FCGX_InitRequest failed");
-	for (;;) {
-		if (!child_stop)
-			child_wait(listen_fd, &unblocked);
-		if (child_stop && drain_end == 0)
-			drain_end = time(NULL) + CHILD_DRAIN_SECONDS;
-		if (drain_end != 0 && time(NULL) >= drain_end)
-			break;
-		rc = FCGX_Accept_r(&fr);
-		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
-			if (drain_end != 0)
-				break;	/* nothing queued any more */
-			continue;
-		}
-		if (rc < 0) {
-			msg_warn("child: accept: %s", rc < -1 ?
-			    strerror(-rc) : "failed");
-			break;
-		}
-		handle(&c, &fr);
-		FCGX_Finish_r(&fr);
-	}
+	prefork_serve(listen_fd, child_open, child_handle, &c);
 	db_close(&c.db);
 	config_free();
 	_exit(0);

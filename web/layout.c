@@ -5,6 +5,7 @@
  * stylesheet (web/site.css, compiled in) and the site's icon.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,23 @@ web_badge(struct web_req *r, const char *status)
 	web_raw(r, "\">");
 	web_text(r, status);
 	web_raw(r, "</span>");
+}
+
+void
+web_thead(struct web_req *r, const char *open, const char *close, ...)
+{
+	va_list ap;
+	const char *label;
+	int first = 1;
+
+	web_raw(r, open);
+	va_start(ap, close);
+	while ((label = va_arg(ap, const char *)) != NULL) {
+		if (!first)
+			web_raw(r, "</th><th>");
+		web_text(r, label);
+		first = 0;
+	}
+	va_end(ap);
+	web_raw(r, close);
 }

@@ -221,13 +221,50 @@ office_hidden(struct web_req *r, const char *name, const char *value)
 }
 
 void
-office_row(struct web_req *r, const char *label, const char *value)
+office_row_begin(struct web_req *r, const char *label)
 {
 	web_raw(r, "<tr><th scope=\"row\">");
 	web_text(r, label);
 	web_raw(r, "</th><td>");
+}
+
+void
+office_row(struct web_req *r, const char *label, const char *value)
+{
+	office_row_begin(r, label);
 	office_text_or_dash(r, value);
 	web_raw(r, "</td></tr>\n");
+}
+
+void
+office_row_badge(struct web_req *r, const char *label, const char *status)
+{
+	office_row_begin(r, label);
+	web_badge(r, status);
+	web_raw(r, "</td></tr>\n");
+}
+
+void
+office_row_date(struct web_req *r, const char *label, const char *t)
+{
+	office_row_begin(r, label);
+	office_date(r, t);
+	web_raw(r, "</td></tr>\n");
+}
+
+void
+office_ref(struct web_req *r, const char *prefix, const char *id,
+    const char *text, int badge, const char *status)
+{
+	if (id == NULL) {
+		web_raw(r, "-");
+		return;
+	}
+	office_link(r, prefix, id, "", text);
+	if (badge) {
+		web_raw(r, " ");
+		web_badge(r, status);
+	}
 }
 
 void

@@ -10,94 +10,15 @@
 
 #include "office_pages.h"
 
-/* Appends a row whose value is a status badge. */
-static void
-row_badge(struct web_req *r, const char *label, const char *status)
-{
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, label);
-	web_raw(r, "</th><td>");
-	web_badge(r, status);
-	web_raw(r, "</td></tr>\n");
-}
-
-/* Appends a row whose value is a date. */
-static void
-row_date(struct web_req *r, const char *label, const char *t)
-{
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, label);
-	web_raw(r, "</th><td>");
-	office_date(r, t);
-	web_raw(r, "</td></tr>\n");
-}
-
 /* Appends a row linking to the organization of an object. */
 static void
 row_organization(struct web_req *r, json_object *o)
 {
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><td>");
-	if (oj_str(o, "organization") != NULL) {
-		office_link(r, "/office/organizations/",
-		    oj_str(o, "organization"), "",
-		    oj_str(o, "organization_name"));
-		web_raw(r, " ");
-		web_badge(r, oj_str(o, "organization_status"));
-	} else
-		web_raw(r, "-");
+	office_row_begin(r, L(r, "Organization", "Organisation"));
+	office_ref(r, "/office/organizations/", oj_str(o, "organization"),
+	    oj_str(o, "organization_name"), 1,
+	    oj_str(o, "organization_status"));
 	web_raw(r, "</td></tr>\n");
-}
-
-static void
-xa_acme_accounts(struct web_req *r, json_object *x)
-{
-	json_object *list = oj_arr(x, "acme_accounts"), *e;
-	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
-
-	web_raw(r, "<section id=\"acme-accounts\"><h2>");
-	web_text(r, L(r, "ACME accounts", "Comptes ACME"));
-	web_raw(r, "</h2>\n");
-	if (n == 0) {
-		web_raw(r, "<p class=\"muted\">");
-		web_text(r, L(r, "No ACME account.", "Aucun compte ACME."));
-		web_raw(r, "</p></section>\n");
-		return;
-	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Key identifier (kid)", "Identifiant de clé (kid)"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Profile", "Profil"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Unexpired certificates",
-	    "Certificats non expirés"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Actions", "Actions"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(list, i);
-		web_raw(r, "<tr><td><code>");
-		office_link(r, "/office/acme-accounts/", oj_str(e, "kid"), "",
-		    oj_str(e, "kid"));
-		web_raw(r, "</code></td><td>");
-		web_text(r, oj_str(e, "profile"));
-		web_raw(r, "</td><td>");
-		web_badge(r, oj_str(e, "status"));
-		web_raw(r, "</td><td>");
-		office_date(r, oj_str(e, "expires_at"));
-		web_raw(r, "</td><td>");
-		web_text(r, oj_str(e, "live_certificates"));
-		web_raw(r, "</td><td>");
-		office_actions(r, OBJ_ACME_ACCOUNT, oj_str(e, "kid"),
-		    oj_arr(e, "actions"));
-		web_raw(r, "</td></tr>\n");
-	}
-	web_raw(r, "</tbody></table></section>\n");
 }
 
 void
@@ -126,15 +47,15 @@ office_xa_show(struct web_req *r)
 	office_row(r, L(r, "Number", "Numéro"), id);
 	office_row(r, L(r, "E-mail", "Courriel"), oj_str(x, "email"));
 	row_organization(r, x);
-	row_badge(r, L(r, "Status", "Statut"), oj_str(x, "status"));
+	office_row_badge(r, L(r, "Status", "Statut"), oj_str(x, "status"));
 	office_row(r, L(r, "Language", "Langue"), oj_str(x, "language"));
 	office_row(r, L(r, "Password set", "Mot de passe défini"),
 	    oj_true(x, "has_password") ? L(r, "yes", "oui") :
 	    L(r, "no", "non"));
-	row_date(r, L(r, "Address confirmed", "Adresse confirmée"),
+	office_row_date(r, L(r, "Address confirmed", "Adresse confirmée"),
 	    oj_str(x, "email_confirmed_at"));
-	row_date(r, L(r, "Created", "Créé"), oj_str(x, "created_at"));
-	row_date(r, L(r, "Expires", "Expire"), oj_str(x, "expires_at"));
+	office_row_date(r, L(r, "Created", "Créé"), oj_str(x, "created_at"));
+	office_row_date(r, L(r, "Expires", "Expire"), oj_str(x, "expires_at"));
 	office_row(r, L(r, "Unexpired certificates",
 	    "Certificats non expirés"), oj_str(x, "live_certificates"));
 	web_raw(r, "</tbody></table>\n<section id=\"status\"><h2>");
@@ -142,7 +63,7 @@ office_xa_show(struct web_req *r)
 	web_raw(r, "</h2>\n");
 	office_actions(r, OBJ_EXTERNAL_ACCOUNT, id, oj_arr(x, "actions"));
 	web_raw(r, "</section>\n");
-	xa_acme_accounts(r, x);
+	office_acme_section(r, x, 0);
 	page_end(r);
 	free(title);
 	json_object_put(x);
@@ -189,15 +110,10 @@ acme_bound_accounts(struct web_req *r, json_object *list)
 		web_raw(r, "</p>\n");
 		return;
 	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Account", "Compte"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Key thumbprint", "Empreinte de la clé"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Registered", "Enregistré"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Account", "Compte"),
+	    L(r, "Key thumbprint", "Empreinte de la clé"),
+	    L(r, "Status", "Statut"), L(r, "Registered", "Enregistré"), NULL);
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -241,31 +157,24 @@ office_acme_show(struct web_req *r)
 	web_badge(r, oj_str(e, "status"));
 	web_raw(r, "</h1>\n<table class=\"fields\"><tbody>\n");
 	row_organization(r, e);
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "External account", "Compte externe"));
-	web_raw(r, "</th><td>");
-	if (oj_str(e, "external_account") != NULL) {
-		office_link(r, "/office/external-accounts/",
-		    oj_str(e, "external_account"), "",
-		    oj_str(e, "external_account_email"));
-		web_raw(r, " ");
-		web_badge(r, oj_str(e, "external_account_status"));
-	} else
-		web_raw(r, "-");
+	office_row_begin(r, L(r, "External account", "Compte externe"));
+	office_ref(r, "/office/external-accounts/",
+	    oj_str(e, "external_account"), oj_str(e, "external_account_email"),
+	    1, oj_str(e, "external_account_status"));
 	web_raw(r, "</td></tr>\n");
 	office_row(r, L(r, "Profile", "Profil"), oj_str(e, "profile"));
-	row_badge(r, L(r, "Status", "Statut"), oj_str(e, "status"));
+	office_row_badge(r, L(r, "Status", "Statut"), oj_str(e, "status"));
 	office_row(r, L(r, "What refuses its orders now",
 	    "Ce qui refuse ses commandes maintenant"),
 	    oj_str(e, "problem") != NULL ? oj_str(e, "problem") :
 	    L(r, "nothing", "rien"));
-	row_date(r, L(r, "Created", "Créé"), oj_str(e, "created_at"));
-	row_date(r, L(r, "Expires", "Expire"), oj_str(e, "expires_at"));
+	office_row_date(r, L(r, "Created", "Créé"), oj_str(e, "created_at"));
+	office_row_date(r, L(r, "Expires", "Expire"), oj_str(e, "expires_at"));
 	office_row(r, L(r, "Key still unused", "Clé encore inutilisée"),
 	    oj_true(e, "key_unused") ? L(r, "yes", "oui") : L(r, "no", "non"));
-	row_date(r, L(r, "Key to be used before", "Clé à utiliser avant le"),
-	    oj_str(e, "key_expires_at"));
-	row_date(r, L(r, "Bound", "Liée"), oj_str(e, "bound_at"));
+	office_row_date(r, L(r, "Key to be used before",
+	    "Clé à utiliser avant le"), oj_str(e, "key_expires_at"));
+	office_row_date(r, L(r, "Bound", "Liée"), oj_str(e, "bound_at"));
 	office_row(r, L(r, "Unexpired certificates",
 	    "Certificats non expirés"), oj_str(e, "live_certificates"));
 	web_raw(r, "</tbody></table>\n<section id=\"status\"><h2>");

@@ -103,19 +103,11 @@ office_audit(struct web_req *r)
 		web_text(r, L(r, "No entry.", "Aucune entrée."));
 		web_raw(r, "</p>\n");
 	} else {
-		web_raw(r, "<table class=\"audit\"><thead><tr><th>");
-		web_text(r, L(r, "Number", "Numéro"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Date", "Date"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Actor", "Acteur"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Action", "Action"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Object", "Objet"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Detail", "Détail"));
-		web_raw(r, "</th></tr></thead><tbody>\n");
+		web_thead(r, "<table class=\"audit\"><thead><tr><th>",
+		    "</th></tr></thead><tbody>\n", L(r, "Number", "Numéro"),
+		    L(r, "Date", "Date"), L(r, "Actor", "Acteur"),
+		    L(r, "Action", "Action"), L(r, "Object", "Objet"),
+		    L(r, "Detail", "Détail"), NULL);
 	}
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(list, i);

@@ -123,54 +123,33 @@ office_cert_show(struct web_req *r)
 	web_raw(r, "</code> ");
 	web_badge(r, oj_true(c, "revoked") ? "REVOKED" :
 	    oj_true(c, "expired") ? "EXPIRED" : "VALID");
-	web_raw(r, "</h1>\n<table class=\"fields\"><tbody>\n<tr><th "
-	    "scope=\"row\">");
-	web_text(r, L(r, "Names", "Noms"));
-	web_raw(r, "</th><td>");
+	web_raw(r, "</h1>\n<table class=\"fields\"><tbody>\n");
+	office_row_begin(r, L(r, "Names", "Noms"));
 	office_names(r, oj_arr(c, "names"));
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><td>");
-	if (oj_str(c, "organization") != NULL)
-		office_link(r, "/office/organizations/",
-		    oj_str(c, "organization"), "",
-		    oj_str(c, "organization_name"));
-	else
-		web_raw(r, "-");
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "External account", "Compte externe"));
-	web_raw(r, "</th><td>");
-	if (oj_str(c, "external_account") != NULL)
-		office_link(r, "/office/external-accounts/",
-		    oj_str(c, "external_account"), "",
-		    oj_str(c, "external_account_email"));
-	else
-		web_raw(r, "-");
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "ACME account", "Compte ACME"));
-	web_raw(r, "</th><td><code>");
+	web_raw(r, "</td></tr>\n");
+	office_row_begin(r, L(r, "Organization", "Organisation"));
+	office_ref(r, "/office/organizations/", oj_str(c, "organization"),
+	    oj_str(c, "organization_name"), 0, NULL);
+	web_raw(r, "</td></tr>\n");
+	office_row_begin(r, L(r, "External account", "Compte externe"));
+	office_ref(r, "/office/external-accounts/",
+	    oj_str(c, "external_account"), oj_str(c, "external_account_email"),
+	    0, NULL);
+	web_raw(r, "</td></tr>\n");
+	office_row_begin(r, L(r, "ACME account", "Compte ACME"));
+	web_raw(r, "<code>");
 	office_link(r, "/office/acme-accounts/", oj_str(c, "acme_account"),
 	    "", oj_str(c, "acme_account"));
-	web_raw(r, "</code></td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Valid from", "Valide à partir du"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(c, "not_before"));
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(c, "not_after"));
-	web_raw(r, "</td></tr>\n");
+	web_raw(r, "</code></td></tr>\n");
+	office_row_date(r, L(r, "Valid from", "Valide à partir du"),
+	    oj_str(c, "not_before"));
+	office_row_date(r, L(r, "Expires", "Expire"), oj_str(c, "not_after"));
 	office_row(r, L(r, "Order", "Commande"), oj_str(c, "order"));
 	office_row(r, L(r, "Identifier", "Identifiant"), oj_str(c, "id"));
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Renewal asked from", "Renouvellement demandé dès"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(c, "renew_after"));
-	web_raw(r, "</td></tr>\n");
+	office_row_date(r, L(r, "Renewal asked from",
+	    "Renouvellement demandé dès"), oj_str(c, "renew_after"));
 	if (oj_true(c, "revoked")) {
-		web_raw(r, "<tr><th scope=\"row\">");
-		web_text(r, L(r, "Revoked", "Révoqué"));
-		web_raw(r, "</th><td>");
+		office_row_begin(r, L(r, "Revoked", "Révoqué"));
 		office_date(r, oj_str(c, "revoked_at"));
 		web_raw(r, " ");
 		office_text_or_dash(r, oj_str(c, "revoked_by"));

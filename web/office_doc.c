@@ -182,9 +182,7 @@ doc_file_section(struct web_req *r, json_object *d)
 	office_row(r, L(r, "Size (bytes)", "Taille (octets)"),
 	    oj_str(f, "size"));
 	office_row(r, "SHA-256", oj_str(f, "sha256"));
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Uploaded", "Déposé"));
-	web_raw(r, "</th><td>");
+	office_row_begin(r, L(r, "Uploaded", "Déposé"));
 	office_date(r, oj_str(f, "uploaded_at"));
 	web_raw(r, " ");
 	web_text(r, oj_str(f, "uploaded_by"));
@@ -230,9 +228,7 @@ office_doc_show(struct web_req *r)
 	web_badge(r, oj_str(d, "status"));
 	web_raw(r, "</h1>\n<table class=\"fields\"><tbody>\n");
 	office_row(r, L(r, "Number", "Numéro"), id);
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><td>");
+	office_row_begin(r, L(r, "Organization", "Organisation"));
 	office_link(r, "/office/organizations/", oj_str(d, "organization"),
 	    "", oj_str(d, "organization_name"));
 	web_raw(r, " ");
@@ -240,17 +236,9 @@ office_doc_show(struct web_req *r)
 	web_raw(r, "</td></tr>\n");
 	office_row(r, L(r, "Reference", "Référence"), oj_str(d, "reference"));
 	office_row(r, L(r, "Domain", "Domaine"), oj_str(d, "domain"));
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(d, "expires_at"));
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Received", "Reçu"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(d, "created_at"));
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Decided", "Décidé"));
-	web_raw(r, "</th><td>");
+	office_row_date(r, L(r, "Expires", "Expire"), oj_str(d, "expires_at"));
+	office_row_date(r, L(r, "Received", "Reçu"), oj_str(d, "created_at"));
+	office_row_begin(r, L(r, "Decided", "Décidé"));
 	office_date(r, oj_str(d, "decided_at"));
 	if (oj_str(d, "decided_by") != NULL) {
 		web_raw(r, " ");

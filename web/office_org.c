@@ -39,19 +39,11 @@ office_org_search(struct web_req *r)
 		    "Aucune organisation ne correspond."));
 		web_raw(r, "</p>\n");
 	} else {
-		web_raw(r, "<table><thead><tr><th>");
-		web_text(r, L(r, "Number", "Numéro"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Name", "Nom"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Country", "Pays"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Status", "Statut"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Credit", "Crédit"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Created", "Créée"));
-		web_raw(r, "</th></tr></thead><tbody>\n");
+		web_thead(r, "<table><thead><tr><th>",
+		    "</th></tr></thead><tbody>\n", L(r, "Number", "Numéro"),
+		    L(r, "Name", "Nom"), L(r, "Country", "Pays"),
+		    L(r, "Status", "Statut"), L(r, "Credit", "Crédit"),
+		    L(r, "Created", "Créée"), NULL);
 		for (i = 0; i < n; i++) {
 			o = json_object_array_get_idx(list, i);
 			web_raw(r, "<tr><td>");
@@ -83,6 +75,27 @@ office_org_search(struct web_req *r)
 	json_object_put(doc);
 }
 
+/* Opens a section of the organization page (id, heading); returns 1 if it
+ * has rows to show, else 0 after closing it with the text of an empty
+ * list. */
+static int
+org_section(struct web_req *r, const char *id, const char *title, size_t n,
+    const char *empty)
+{
+	web_raw(r, "<section id=\"");
+	web_raw(r, id);
+	web_raw(r, "\"><h2>");
+	web_text(r, title);
+	web_raw(r, "</h2>\n");
+	if (n == 0) {
+		web_raw(r, "<p class=\"muted\">");
+		web_text(r, empty);
+		web_raw(r, "</p></section>\n");
+		return 0;
+	}
+	return 1;
+}
+
 static void
 org_details(struct web_req *r, json_object *g)
 {
@@ -93,15 +106,8 @@ org_details(struct web_req *r, json_object *g)
 	office_row(r, L(r, "State or region", "État ou région"),
 	    oj_str(g, "state"));
 	office_row(r, L(r, "Locality", "Localité"), oj_str(g, "locality"));
-	web_raw(r, "<tr><th scope=\"row\">");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><td>");
-	web_badge(r, oj_str(g, "status"));
-	web_raw(r, "</td></tr>\n<tr><th scope=\"row\">");
-	web_text(r, L(r, "Created", "Créée"));
-	web_raw(r, "</th><td>");
-	office_date(r, oj_str(g, "created_at"));
-	web_raw(r, "</td></tr>\n");
+	office_row_badge(r, L(r, "Status", "Statut"), oj_str(g, "status"));
+	office_row_date(r, L(r, "Created", "Créée"), oj_str(g, "created_at"));
 	office_row(r, L(r, "Credit balance", "Solde de crédit"),
 	    oj_str(g, "credit_balance"));
 	web_raw(r, "</tbody></table>\n");
@@ -113,28 +119,13 @@ org_documents(struct web_req *r, json_object *g)
 	json_object *list = oj_arr(g, "documents"), *d, *f;
 	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
 
-	web_raw(r, "<section id=\"documents\"><h2>");
-	web_text(r, L(r, "Documents", "Documents"));
-	web_raw(r, "</h2>\n");
-	if (n == 0) {
-		web_raw(r, "<p class=\"muted\">");
-		web_text(r, L(r, "No document.", "Aucun document."));
-		web_raw(r, "</p></section>\n");
+	if (!org_section(r, "documents", L(r, "Documents", "Documents"), n,
+	    L(r, "No document.", "Aucun document.")))
 		return;
-	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Document", "Document"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Reference", "Référence"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "File", "Fichier"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Decision", "Décision"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Document", "Document"), L(r, "Reference", "Référence"),
+	    L(r, "Status", "Statut"), L(r, "Expires", "Expire"),
+	    L(r, "File", "Fichier"), L(r, "Decision", "Décision"), NULL);
 	for (i = 0; i < n; i++) {
 		d = json_object_array_get_idx(list, i);
 		f = NULL;
@@ -179,24 +170,12 @@ org_domains(struct web_req *r, json_object *g)
 	char *url;
 	size_t i, k, n = list != NULL ? json_object_array_length(list) : 0;
 
-	web_raw(r, "<section id=\"domains\"><h2>");
-	web_text(r, L(r, "Domains", "Domaines"));
-	web_raw(r, "</h2>\n");
-	if (n == 0) {
-		web_raw(r, "<p class=\"muted\">");
-		web_text(r, L(r, "No domain.", "Aucun domaine."));
-		web_raw(r, "</p></section>\n");
+	if (!org_section(r, "domains", L(r, "Domains", "Domaines"), n,
+	    L(r, "No domain.", "Aucun domaine.")))
 		return;
-	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Domain", "Domaine"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Validated", "Validé"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Actions", "Actions"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Domain", "Domaine"), L(r, "Status", "Statut"),
+	    L(r, "Validated", "Validé"), L(r, "Actions", "Actions"), NULL);
 	for (i = 0; i < n; i++) {
 		d = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -229,25 +208,13 @@ org_external_accounts(struct web_req *r, json_object *g)
 	json_object *list = oj_arr(g, "external_accounts"), *x;
 	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
 
-	web_raw(r, "<section id=\"external-accounts\"><h2>");
-	web_text(r, L(r, "External accounts", "Comptes externes"));
-	web_raw(r, "</h2>\n");
-	if (n == 0) {
-		web_raw(r, "<p class=\"muted\">");
-		web_text(r, L(r, "No external account.",
-		    "Aucun compte externe."));
-		web_raw(r, "</p></section>\n");
+	if (!org_section(r, "external-accounts", L(r, "External accounts",
+	    "Comptes externes"), n, L(r, "No external account.",
+	    "Aucun compte externe.")))
 		return;
-	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "E-mail", "Courriel"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Actions", "Actions"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "E-mail", "Courriel"), L(r, "Status", "Statut"),
+	    L(r, "Expires", "Expire"), L(r, "Actions", "Actions"), NULL);
 	for (i = 0; i < n; i++) {
 		x = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -265,35 +232,25 @@ org_external_accounts(struct web_req *r, json_object *g)
 	web_raw(r, "</tbody></table></section>\n");
 }
 
-static void
-org_acme_accounts(struct web_req *r, json_object *g)
+/* Appends the section of the ACME accounts of an organization or an
+ * external account (member acme_accounts of doc): the fourth column is
+ * their domains (domains) or their expiry. */
+void
+office_acme_section(struct web_req *r, json_object *doc, int domains)
 {
-	json_object *list = oj_arr(g, "acme_accounts"), *e;
+	json_object *list = oj_arr(doc, "acme_accounts"), *e;
 	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
 
-	web_raw(r, "<section id=\"acme-accounts\"><h2>");
-	web_text(r, L(r, "ACME accounts", "Comptes ACME"));
-	web_raw(r, "</h2>\n");
-	if (n == 0) {
-		web_raw(r, "<p class=\"muted\">");
-		web_text(r, L(r, "No ACME account.", "Aucun compte ACME."));
-		web_raw(r, "</p></section>\n");
+	if (!org_section(r, "acme-accounts", L(r, "ACME accounts",
+	    "Comptes ACME"), n, L(r, "No ACME account.",
+	    "Aucun compte ACME.")))
 		return;
-	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Key identifier (kid)", "Identifiant de clé (kid)"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Profile", "Profil"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Domains", "Domaines"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Unexpired certificates",
-	    "Certificats non expirés"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Actions", "Actions"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Key identifier (kid)", "Identifiant de clé (kid)"),
+	    L(r, "Profile", "Profil"), L(r, "Status", "Statut"),
+	    domains ? L(r, "Domains", "Domaines") : L(r, "Expires", "Expire"),
+	    L(r, "Unexpired certificates", "Certificats non expirés"),
+	    L(r, "Actions", "Actions"), NULL);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td><code>");
@@ -304,7 +261,10 @@ org_acme_accounts(struct web_req *r, json_object *g)
 		web_raw(r, "</td><td>");
 		web_badge(r, oj_str(e, "status"));
 		web_raw(r, "</td><td>");
-		office_names(r, oj_arr(e, "domains"));
+		if (domains)
+			office_names(r, oj_arr(e, "domains"));
+		else
+			office_date(r, oj_str(e, "expires_at"));
 		web_raw(r, "</td><td>");
 		web_text(r, oj_str(e, "live_certificates"));
 		web_raw(r, "</td><td>");
@@ -348,17 +308,10 @@ org_credit(struct web_req *r, json_object *g)
 	web_textf(r, "%s (%lld)", L(r, "Ledger, newest first",
 	    "Registre, du plus récent au plus ancien"),
 	    oj_int(g, "ledger_count"));
-	web_raw(r, "</h3>\n<table><thead><tr><th>");
-	web_text(r, L(r, "Date", "Date"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Change", "Mouvement"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Balance after", "Solde après"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Reason", "Motif"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "By", "Par"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "</h3>\n<table><thead><tr><th>",
+	    "</th></tr></thead><tbody>\n", L(r, "Date", "Date"),
+	    L(r, "Change", "Mouvement"), L(r, "Balance after", "Solde après"),
+	    L(r, "Reason", "Motif"), L(r, "By", "Par"), NULL);
 	for (i = 0; i < n; i++) {
 		l = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -394,17 +347,10 @@ office_cert_table(struct web_req *r, json_object *list)
 		web_raw(r, "</p>\n");
 		return;
 	}
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Serial", "Numéro de série"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Names", "Noms"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Expires", "Expire"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Serial", "Numéro de série"), L(r, "Names", "Noms"),
+	    L(r, "Organization", "Organisation"), L(r, "Expires", "Expire"),
+	    L(r, "Status", "Statut"), NULL);
 	for (i = 0; i < n; i++) {
 		c = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td><code>");
@@ -413,12 +359,9 @@ office_cert_table(struct web_req *r, json_object *list)
 		web_raw(r, "</code></td><td>");
 		office_names(r, oj_arr(c, "names"));
 		web_raw(r, "</td><td>");
-		if (oj_str(c, "organization") != NULL)
-			office_link(r, "/office/organizations/",
-			    oj_str(c, "organization"), "",
-			    oj_str(c, "organization_name"));
-		else
-			web_raw(r, "-");
+		office_ref(r, "/office/organizations/",
+		    oj_str(c, "organization"), oj_str(c, "organization_name"),
+		    0, NULL);
 		web_raw(r, "</td><td>");
 		office_date(r, oj_str(c, "not_after"));
 		web_raw(r, "</td><td>");
@@ -463,7 +406,7 @@ office_org_show(struct web_req *r)
 	org_documents(r, g);
 	org_domains(r, g);
 	org_external_accounts(r, g);
-	org_acme_accounts(r, g);
+	office_acme_section(r, g, 1);
 	org_credit(r, g);
 	web_raw(r, "<section id=\"certificates\"><h2>");
 	web_textf(r, "%s (%lld)", L(r, "Certificates, newest first",

@@ -54,6 +54,16 @@ void	 office_hidden(struct web_req *, const char *name,
 	    const char *value);
 /* Appends <tr><th>LABEL</th><td>VALUE or -</td></tr>. */
 void	 office_row(struct web_req *, const char *label, const char *value);
+/* Appends <tr><th>LABEL</th><td> (the caller closes </td></tr>). */
+void	 office_row_begin(struct web_req *, const char *label);
+/* Appends a row whose value is a status badge, or a date. */
+void	 office_row_badge(struct web_req *, const char *label,
+	    const char *status);
+void	 office_row_date(struct web_req *, const char *label, const char *t);
+/* Appends a link to PREFIX+ID showing TEXT, then when badge the badge of
+ * status; "-" if id is NULL. */
+void	 office_ref(struct web_req *, const char *prefix, const char *id,
+	    const char *text, int badge, const char *status);
 /* Appends a document's JSON, indented and escaped, in a <pre>. */
 void	 office_json_pre(struct web_req *, json_object *);
 /* Appends a list of names (a JSON array of strings) joined by ", ". */
@@ -89,6 +99,11 @@ const char *office_object_missing(const struct web_req *,
 /* Appends a table of certificates (office_certificate_row documents of
  * sql/012_office.sql). web/office_org.c */
 void	 office_cert_table(struct web_req *, json_object *list);
+/* Appends the section of the ACME accounts (member acme_accounts of an
+ * organization or external account document); the fourth column is
+ * their domains when domains, else their expiry. web/office_org.c */
+void	 office_acme_section(struct web_req *, json_object *doc,
+	    int domains);
 /* Appends the decision forms a document's actions allow: validate, and
  * reject with its required reason; back ("organization" or "document")
  * names the page shown afterwards. web/office_doc.c */

@@ -43,15 +43,10 @@ queue_organizations(struct web_req *r, json_object *doc)
 	    oj_int(doc, "organizations_count"));
 	if (n == 0)
 		return;
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Country", "Pays"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Documents to review", "Documents à examiner"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Since", "Depuis"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Organization", "Organisation"), L(r, "Country", "Pays"),
+	    L(r, "Documents to review", "Documents à examiner"),
+	    L(r, "Since", "Depuis"), NULL);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -78,17 +73,10 @@ queue_documents(struct web_req *r, json_object *doc)
 	    oj_int(doc, "documents_count"));
 	if (n == 0)
 		return;
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Document", "Document"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Reference", "Référence"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "File", "Fichier"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Since", "Depuis"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Document", "Document"), L(r, "Organization", "Organisation"),
+	    L(r, "Reference", "Référence"), L(r, "File", "Fichier"),
+	    L(r, "Since", "Depuis"), NULL);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -128,13 +116,9 @@ queue_external_accounts(struct web_req *r, json_object *doc)
 	    oj_int(doc, "external_accounts_count"));
 	if (n == 0)
 		return;
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "E-mail", "Courriel"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Since", "Depuis"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "E-mail", "Courriel"), L(r, "Organization", "Organisation"),
+	    L(r, "Since", "Depuis"), NULL);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");
@@ -161,13 +145,9 @@ queue_domains(struct web_req *r, json_object *doc)
 	    oj_int(doc, "domains_count"));
 	if (n == 0)
 		return;
-	web_raw(r, "<table><thead><tr><th>");
-	web_text(r, L(r, "Domain", "Domaine"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Organization", "Organisation"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Since", "Depuis"));
-	web_raw(r, "</th></tr></thead><tbody>\n");
+	web_thead(r, "<table><thead><tr><th>", "</th></tr></thead><tbody>\n",
+	    L(r, "Domain", "Domaine"), L(r, "Organization", "Organisation"),
+	    L(r, "Since", "Depuis"), NULL);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
 		web_raw(r, "<tr><td>");

@@ -108,6 +108,24 @@ preview_consequences(struct web_req *r, enum office_object obj,
 	web_raw(r, "</ul>\n");
 }
 
+/* Returns 1 if the object's id and the action are well formed, else 0
+ * after rendering the error page (404, 400). */
+static int
+status_args_ok(struct web_req *r, enum office_object obj, const char *id,
+    const char *action)
+{
+	if (!object_id_ok(obj, id)) {
+		not_found(r, obj);
+		return 0;
+	}
+	if (action == NULL || *action == '\0') {
+		web_error(r, 400, L(r, "Choose an action.",
+		    "Choisissez une action."));
+		return 0;
+	}
+	return 1;
+}
+
 /* GET BASE/ID/confirm?action=A: what the change would do, and the form
  * that makes it. */
 static void
@@ -118,15 +136,8 @@ status_confirm(struct web_req *r, enum office_object obj)
 	const char *vals[3];
 	char *title = NULL, *url = NULL, *enc = NULL;
 
-	if (!object_id_ok(obj, id)) {
-		not_found(r, obj);
+	if (!status_args_ok(r, obj, id, action))
 		return;
-	}
-	if (action == NULL || *action == '\0') {
-		web_error(r, 400, L(r, "Choose an action.",
-		    "Choisissez une action."));
-		return;
-	}
 	vals[0] = office_object_type(obj);
 	vals[1] = id;
 	vals[2] = action;
@@ -214,15 +225,8 @@ status_change(struct web_req *r, enum office_object obj)
 	const char *confirmed = web_form(r, "confirmed"), *vals[2];
 	char *url = NULL, *enc = NULL, *aenc = NULL, *msg = NULL;
 
-	if (!object_id_ok(obj, id)) {
-		not_found(r, obj);
+	if (!status_args_ok(r, obj, id, action))
 		return;
-	}
-	if (action == NULL || *action == '\0') {
-		web_error(r, 400, L(r, "Choose an action.",
-		    "Choisissez une action."));
-		return;
-	}
 	enc = office_urlencode(id);
 	if (office_action_confirms(action) &&
 	    (confirmed == NULL || strcmp(confirmed, "1") != 0)) {

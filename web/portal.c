@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jsonutil.h"
+#include "office.h"
 #include "portal_pages.h"
 
 const struct web_route portal_routes[] = {
@@ -194,27 +195,10 @@ pp_refusal_text(const struct web_req *r, const char *refused)
 	return refused;
 }
 
-/* The HTTP status of each kind of refusal of sql/011_portal.sql. */
-static const struct {
-	const char	*kind;
-	int		 status;
-} refusal_kinds[] = {
-	{ "invalid", 400 },
-	{ "not_found", 404 },
-	{ "conflict", 409 },
-};
-
 int
 pp_refusal_status(json_object *doc)
 {
-	const char *kind = pj_str(doc, "kind");
-	size_t i;
-
-	for (i = 0; kind != NULL && i < sizeof(refusal_kinds) /
-	    sizeof(refusal_kinds[0]); i++)
-		if (strcmp(kind, refusal_kinds[i].kind) == 0)
-			return refusal_kinds[i].status;
-	return 400;
+	return office_refusal_status(pj_str(doc, "kind"));
 }
 
 json_object *
@@ -227,6 +211,46 @@ pp_change(struct web_req *r, enum portal_fn fn, const char *const *vals)
 		    "moment; please try again.", "Le service est "
 		    "momentanément indisponible ; veuillez réessayer."));
 	return doc;
+}
+
+json_object *
+pp_object_change(struct web_req *r, enum portal_fn fn, const char *value,
+    const char *missing, void (*page)(struct web_req *, const char *))
+{
+	json_object *doc;
+	const char *vals[4];
+	char xa[24];
+
+	pp_xa(r, xa);
+	vals[0] = web_actor(r);
+	vals[1] = xa;
+	vals[2] = r->args[0];
+	vals[3] = value;
+	if ((doc = pp_change(r, fn, vals)) == NULL)
+		return NULL;
+	if (portal_refused(doc) != NULL) {
+		if (strcmp(portal_refused(doc), missing) == 0)
+			web_error(r, 404, pp_refusal_text(r, missing));
+		else {
+			r->status = pp_refusal_status(doc);
+			page(r, pp_refusal_text(r, portal_refused(doc)));
+		}
+		json_object_put(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+json_object *
+pp_load_own(struct web_req *r, enum portal_fn fn, const char *arg)
+{
+	const char *vals[2];
+	char xa[24];
+
+	pp_xa(r, xa);
+	vals[0] = xa;
+	vals[1] = arg;
+	return pp_load(r, fn, vals);
 }
 
 json_object *
@@ -538,6 +562,40 @@ pp_pager(struct web_req *r, const char *path, const char *q, long page,
 		pager_link(r, path, q, page + 1, L(r, "Next page",
 		    "Page suivante"));
 	web_raw(r, "</p>\n");
+}
+
+char *
+pp_field(const struct web_req *r, const char *name)
+{
+	const char *v = web_form(r, name), *end;
+
+	if (v == NULL)
+		return xstrdup("");
+	while (*v == ' ' || *v == '\t')
+		v++;
+	end = v + strlen(v);
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	return xstrndup(v, (size_t)(end - v));
+}
+
+const char *
+pp_org_check(const struct web_req *r, const char *name, char *country,
+    const char *state, const char *locality)
+{
+	char *p;
+
+	for (p = country; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	if (*name == '\0' || strlen(name) > 64)
+		return pp_refusal_text(r, "bad_organization_name");
+	if (!portal_country_valid(country))
+		return pp_refusal_text(r, "bad_country");
+	if (strlen(state) > 128 || strlen(locality) > 128)
+		return pp_refusal_text(r, "bad_locality");
+	return NULL;
 }
 
 int

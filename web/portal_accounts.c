@@ -111,13 +111,10 @@ void
 portal_accounts_get(struct web_req *r)
 {
 	json_object *doc, *list, *a;
-	const char *vals[1], *xstatus;
-	char xa[24];
+	const char *xstatus;
 	size_t i;
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_ACME_ACCOUNT_LIST, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_ACME_ACCOUNT_LIST, NULL)) == NULL)
 		return;
 	list = pj_arr(doc, "accounts");
 	xstatus = pj_str(doc, "external_status");
@@ -145,19 +142,11 @@ portal_accounts_get(struct web_req *r)
 		web_raw(r, "</p>\n");
 		goto done;
 	}
-	web_raw(r, "<table>\n<thead><tr><th>");
-	web_text(r, L(r, "Key ID", "ID de clé"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Profile", "Profil"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Domains", "Domaines"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Valid until", "Valable jusqu'au"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Key", "Clé"));
-	web_raw(r, "</th></tr></thead>\n<tbody>\n");
+	web_thead(r, "<table>\n<thead><tr><th>",
+	    "</th></tr></thead>\n<tbody>\n", L(r, "Key ID", "ID de clé"),
+	    L(r, "Profile", "Profil"), L(r, "Status", "Statut"),
+	    L(r, "Domains", "Domaines"),
+	    L(r, "Valid until", "Valable jusqu'au"), L(r, "Key", "Clé"), NULL);
 	for (i = 0; i < pj_len(list); i++) {
 		a = pj_idx(list, i);
 		web_raw(r, "<tr><td class=\"mono\">");
@@ -203,14 +192,12 @@ new_form(struct web_req *r, const char *error, json_object *checked,
     const char *profile, const char *newnames)
 {
 	json_object *doc, *profiles, *domains, *p, *d;
-	const char *vals[1], *values[32], *labels[32];
-	char *lab[32], xa[24];
+	const char *values[32], *labels[32];
+	char *lab[32];
 	size_t i, n = 0;
 
 	memset(lab, 0, sizeof(lab));
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_ACME_ACCOUNT_FORM, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_ACME_ACCOUNT_FORM, NULL)) == NULL)
 		return;
 	pp_page(r, L(r, "New ACME account", "Nouveau compte ACME"));
 	if (!pj_true(doc, "can_create")) {
@@ -513,14 +500,11 @@ static void
 detail_page(struct web_req *r, const char *error)
 {
 	json_object *doc, *accts, *a;
-	const char *vals[2], *status, *kid, *problem;
-	char xa[24];
+	const char *status, *kid, *problem;
 	size_t i;
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	vals[1] = r->args[0];
-	if ((doc = pp_load(r, PORTAL_ACME_ACCOUNT_SHOW, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_ACME_ACCOUNT_SHOW,
+	    r->args[0])) == NULL)
 		return;
 	status = pj_str(doc, "status");
 	kid = pj_str(doc, "kid");
@@ -583,15 +567,11 @@ detail_page(struct web_req *r, const char *error)
 		    "clé."));
 		web_raw(r, "</p>\n");
 	} else {
-		web_raw(r, "<table>\n<thead><tr><th>");
-		web_text(r, L(r, "Account", "Compte"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Status", "Statut"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Registered", "Enregistré le"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Key thumbprint", "Empreinte de la clé"));
-		web_raw(r, "</th></tr></thead>\n<tbody>\n");
+		web_thead(r, "<table>\n<thead><tr><th>",
+		    "</th></tr></thead>\n<tbody>\n", L(r, "Account", "Compte"),
+		    L(r, "Status", "Statut"),
+		    L(r, "Registered", "Enregistré le"),
+		    L(r, "Key thumbprint", "Empreinte de la clé"), NULL);
 		for (i = 0; i < pj_len(accts); i++) {
 			a = pj_idx(accts, i);
 			web_raw(r, "<tr><td>");
@@ -652,32 +632,14 @@ void
 portal_account_regenerate(struct web_req *r)
 {
 	json_object *doc = NULL, *show = NULL;
-	const char *vals[4];
-	char *hmac = portal_hmac_key_new(), xa[24];
+	char *hmac = portal_hmac_key_new();
 
-	pp_xa(r, xa);
-	vals[0] = web_actor(r);
-	vals[1] = xa;
-	vals[2] = r->args[0];
-	vals[3] = hmac;
-	if ((doc = pp_change(r, PORTAL_ACME_ACCOUNT_REGENERATE, vals)) ==
-	    NULL)
+	if ((doc = pp_object_change(r, PORTAL_ACME_ACCOUNT_REGENERATE, hmac,
+	    "no_acme_account", detail_page)) == NULL)
 		goto out;
-	if (portal_refused(doc) != NULL) {
-		if (strcmp(portal_refused(doc), "no_acme_account") == 0)
-			web_error(r, 404, pp_refusal_text(r,
-			    "no_acme_account"));
-		else {
-			r->status = pp_refusal_status(doc);
-			detail_page(r, pp_refusal_text(r,
-			    portal_refused(doc)));
-		}
-		goto out;
-	}
 	/* the domains and the profile for the command lines */
-	vals[0] = xa;
-	vals[1] = r->args[0];
-	if ((show = pp_load(r, PORTAL_ACME_ACCOUNT_SHOW, vals)) == NULL)
+	if ((show = pp_load_own(r, PORTAL_ACME_ACCOUNT_SHOW,
+	    r->args[0])) == NULL)
 		goto out;
 	key_page(r, doc, pj_arr(show, "domains"), pj_true(show,
 	    "profile_wildcard"), r->sess.email, 1);
@@ -693,28 +655,11 @@ static void
 set_status(struct web_req *r, const char *action, const char *done)
 {
 	json_object *doc;
-	const char *vals[4];
-	char xa[24], *enc, *url;
+	char *enc, *url;
 
-	pp_xa(r, xa);
-	vals[0] = web_actor(r);
-	vals[1] = xa;
-	vals[2] = r->args[0];
-	vals[3] = action;
-	if ((doc = pp_change(r, PORTAL_ACME_ACCOUNT_SET_STATUS, vals)) == NULL)
+	if ((doc = pp_object_change(r, PORTAL_ACME_ACCOUNT_SET_STATUS, action,
+	    "no_acme_account", detail_page)) == NULL)
 		return;
-	if (portal_refused(doc) != NULL) {
-		if (strcmp(portal_refused(doc), "no_acme_account") == 0)
-			web_error(r, 404, pp_refusal_text(r,
-			    "no_acme_account"));
-		else {
-			r->status = pp_refusal_status(doc);
-			detail_page(r, pp_refusal_text(r,
-			    portal_refused(doc)));
-		}
-		json_object_put(doc);
-		return;
-	}
 	enc = portal_url_encode(r->args[0]);
 	url = xasprintf("/accounts/%s", enc);
 	web_flash(r, done);

@@ -133,40 +133,6 @@ mail_texts(enum mail m, const char *lang, const char *path,
 	return ret;
 }
 
-/* Returns a trimmed copy of a form field ("" if absent); caller frees. */
-static char *
-field(const struct web_req *r, const char *name)
-{
-	const char *v = web_form(r, name), *end;
-
-	if (v == NULL)
-		return xstrdup("");
-	while (*v == ' ' || *v == '\t')
-		v++;
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	return xstrndup(v, (size_t)(end - v));
-}
-
-/* Returns 1 if s looks like one of our e-mail tokens (43 base64url
- * characters). */
-static int
-token_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' &&
-		    s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-' || s[i] == '_'))
-			return 0;
-	return i == 43;
-}
-
 /* Returns the password hash made for unknown addresses, so that signing
  * in takes the same time whether the address has an account or not
  * (made once per process, with the cost of new hashes). */
@@ -208,15 +174,49 @@ password_hint(struct web_req *r)
 	web_raw(r, "</p>\n");
 }
 
+/* Returns 1, after redirecting to the dashboard, if a customer is signed
+ * in (the pages for visitors are not for them). */
+static int
+signed_in(struct web_req *r)
+{
+	if (r->sess.kind != AUTH_CUSTOMER)
+		return 0;
+	web_redirect(r, "/dashboard");
+	return 1;
+}
+
+/* Sends the e-mail m with a fresh link (PATH+token, valid for seconds)
+ * to email through fn (email, token hash, seconds, the texts in both
+ * languages); returns fn's document (caller puts), or NULL (the error
+ * page rendered). */
+static json_object *
+link_mail_change(struct web_req *r, enum portal_fn fn, enum mail m,
+    const char *path, int seconds, const char *email)
+{
+	json_object *doc;
+	char *token, *texts, thash[65], secs[16];
+	const char *vals[4];
+
+	token = portal_token_new(thash);
+	texts = mail_texts(m, NULL, path, token);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	vals[0] = email;
+	vals[1] = thash;
+	vals[2] = secs;
+	vals[3] = texts;
+	doc = pp_change(r, fn, vals);
+	free(token);
+	free(texts);
+	return doc;
+}
+
 /* ------------------------------------------------------------- home */
 
 void
 portal_home(struct web_req *r)
 {
-	if (r->sess.kind == AUTH_CUSTOMER) {
-		web_redirect(r, "/dashboard");
+	if (signed_in(r))
 		return;
-	}
 	pp_page(r, L(r, "Certificate manager", "Gestionnaire de certificats"));
 	web_raw(r, "<section>\n<p>");
 	web_text(r, L(r, "Order organization validated (OV) TLS certificates "
@@ -312,10 +312,8 @@ signup_form(struct web_req *r, const struct signup *s, const char *error)
 void
 portal_signup_get(struct web_req *r)
 {
-	if (r->sess.kind == AUTH_CUSTOMER) {
-		web_redirect(r, "/dashboard");
+	if (signed_in(r))
 		return;
-	}
 	signup_form(r, NULL, NULL);
 }
 
@@ -344,29 +342,22 @@ portal_signup_post(struct web_req *r)
 	json_object *doc = NULL;
 	const char *error = NULL, *refused, *pw = web_form(r, "password"),
 	    *pw2 = web_form(r, "password2");
-	char *hash = NULL, *token = NULL, *texts = NULL, *p, thash[65],
-	    secs[16];
+	char *hash = NULL, *token = NULL, *texts = NULL, thash[65], secs[16];
 	const char *vals[10];
 
-	s.org = field(r, "organization");
-	s.country = field(r, "country");
-	s.state = field(r, "state");
-	s.locality = field(r, "locality");
-	s.email = field(r, "email");
-	s.language = field(r, "language");
-	for (p = s.country; *p != '\0'; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
+	s.org = pp_field(r, "organization");
+	s.country = pp_field(r, "country");
+	s.state = pp_field(r, "state");
+	s.locality = pp_field(r, "locality");
+	s.email = pp_field(r, "email");
+	s.language = pp_field(r, "language");
 	if (strcmp(s.language, "fr") != 0 && strcmp(s.language, "en") != 0) {
 		free(s.language);
 		s.language = xstrdup(r->lang == LANG_FR ? "fr" : "en");
 	}
-	if (*s.org == '\0' || strlen(s.org) > 64)
-		error = pp_refusal_text(r, "bad_organization_name");
-	else if (!portal_country_valid(s.country))
-		error = pp_refusal_text(r, "bad_country");
-	else if (strlen(s.state) > 128 || strlen(s.locality) > 128)
-		error = pp_refusal_text(r, "bad_locality");
+	if ((error = pp_org_check(r, s.org, s.country, s.state,
+	    s.locality)) != NULL)
+		;	/* the first refusal is shown */
 	else if (!portal_email_valid(s.email))
 		error = pp_refusal_text(r, "bad_email");
 	else if (pw == NULL || !passwd_acceptable(pw))
@@ -424,24 +415,35 @@ out:
 	signup_free(&s);
 }
 
-/* Renders the form that sends the confirmation e-mail again. */
+/* Renders a page asking for the address to send a link to: its title,
+ * what it does, the form posting to action. */
 static void
-resend_form(struct web_req *r, const char *email, const char *error)
+link_form(struct web_req *r, const char *title, const char *text,
+    const char *action, const char *email, const char *error)
 {
-	pp_page(r, L(r, "Confirm your address", "Confirmer votre adresse"));
+	pp_page(r, title);
 	pp_error(r, error);
 	web_raw(r, "<p>");
-	web_text(r, L(r, "We send a new confirmation link to the address of "
-	    "your account if it is not confirmed yet.", "Nous envoyons un "
-	    "nouveau lien de confirmation à l'adresse de votre compte si "
-	    "elle n'est pas encore confirmée."));
+	web_text(r, text);
 	web_raw(r, "</p>\n");
-	form_begin(r, "/signup/resend", 0);
+	form_begin(r, action, 0);
 	form_input(r, "email", "email", L(r, "E-mail address",
 	    "Adresse électronique"), email, 1);
 	form_submit(r, L(r, "Send the link", "Envoyer le lien"));
 	web_raw(r, "</form>\n");
 	page_end(r);
+}
+
+/* Renders the form that sends the confirmation e-mail again. */
+static void
+resend_form(struct web_req *r, const char *email, const char *error)
+{
+	link_form(r, L(r, "Confirm your address", "Confirmer votre adresse"),
+	    L(r, "We send a new confirmation link to the address of your "
+	    "account if it is not confirmed yet.", "Nous envoyons un "
+	    "nouveau lien de confirmation à l'adresse de votre compte si "
+	    "elle n'est pas encore confirmée."), "/signup/resend", email,
+	    error);
 }
 
 void
@@ -454,23 +456,15 @@ void
 portal_resend_post(struct web_req *r)
 {
 	json_object *doc = NULL;
-	char *email = field(r, "email"), *token = NULL, *texts = NULL,
-	    thash[65], secs[16];
-	const char *vals[4];
+	char *email = pp_field(r, "email");
 
 	if (!portal_email_valid(email)) {
 		r->status = 400;
 		resend_form(r, email, pp_refusal_text(r, "bad_email"));
 		goto out;
 	}
-	token = portal_token_new(thash);
-	texts = mail_texts(MAIL_CONFIRM, NULL, "/confirm/", token);
-	snprintf(secs, sizeof(secs), "%d", CONFIRM_SECONDS);
-	vals[0] = email;
-	vals[1] = thash;
-	vals[2] = secs;
-	vals[3] = texts;
-	if ((doc = pp_change(r, PORTAL_CONFIRMATION_RESEND, vals)) == NULL)
+	if ((doc = link_mail_change(r, PORTAL_CONFIRMATION_RESEND,
+	    MAIL_CONFIRM, "/confirm/", CONFIRM_SECONDS, email)) == NULL)
 		goto out;
 	mail_sent_page(r, L(r, "Check your mailbox", "Consultez votre "
 	    "messagerie"), L(r, "If an account with this address waits for "
@@ -481,8 +475,6 @@ portal_resend_post(struct web_req *r)
 out:
 	json_object_put(doc);
 	free(email);
-	free(token);
-	free(texts);
 }
 
 void
@@ -492,7 +484,7 @@ portal_confirm(struct web_req *r)
 	const char *vals[1];
 	char thash[65];
 
-	if (!token_ok(r->args[0])) {
+	if (!web_token_ok(r->args[0])) {
 		web_error(r, 404, pp_refusal_text(r, "bad_token"));
 		return;
 	}
@@ -561,10 +553,8 @@ login_form(struct web_req *r, const char *email, const char *error)
 void
 portal_login_get(struct web_req *r)
 {
-	if (r->sess.kind == AUTH_CUSTOMER) {
-		web_redirect(r, "/dashboard");
+	if (signed_in(r))
 		return;
-	}
 	login_form(r, NULL, NULL);
 }
 
@@ -584,7 +574,7 @@ void
 portal_login_post(struct web_req *r)
 {
 	struct ws_login l;
-	char *email = field(r, "email"), *enc = NULL, *url = NULL;
+	char *email = pp_field(r, "email"), *enc = NULL, *url = NULL;
 	const char *pw = web_form(r, "password");
 	int blocked = 0, ok;
 
@@ -673,20 +663,11 @@ portal_logout(struct web_req *r)
 static void
 forgot_form(struct web_req *r, const char *email, const char *error)
 {
-	pp_page(r, L(r, "Forgot your password?", "Mot de passe oublié ?"));
-	pp_error(r, error);
-	web_raw(r, "<p>");
-	web_text(r, L(r, "Give the address of your account: we send it a "
-	    "link to choose a new password.", "Indiquez l'adresse de votre "
-	    "compte : nous lui envoyons un lien pour choisir un nouveau mot "
-	    "de passe."));
-	web_raw(r, "</p>\n");
-	form_begin(r, "/password/forgot", 0);
-	form_input(r, "email", "email", L(r, "E-mail address",
-	    "Adresse électronique"), email, 1);
-	form_submit(r, L(r, "Send the link", "Envoyer le lien"));
-	web_raw(r, "</form>\n");
-	page_end(r);
+	link_form(r, L(r, "Forgot your password?", "Mot de passe oublié ?"),
+	    L(r, "Give the address of your account: we send it a link to "
+	    "choose a new password.", "Indiquez l'adresse de votre compte : "
+	    "nous lui envoyons un lien pour choisir un nouveau mot de "
+	    "passe."), "/password/forgot", email, error);
 }
 
 void
@@ -699,9 +680,7 @@ void
 portal_forgot_post(struct web_req *r)
 {
 	json_object *doc = NULL;
-	char *email = field(r, "email"), *token = NULL, *texts = NULL,
-	    thash[65], secs[16];
-	const char *vals[4];
+	char *email = pp_field(r, "email");
 
 	if (*email == '\0' || strchr(email, '@') == NULL ||
 	    strlen(email) > 254) {
@@ -709,14 +688,8 @@ portal_forgot_post(struct web_req *r)
 		forgot_form(r, email, pp_refusal_text(r, "bad_email"));
 		goto out;
 	}
-	token = portal_token_new(thash);
-	texts = mail_texts(MAIL_RESET, NULL, "/password/reset/", token);
-	snprintf(secs, sizeof(secs), "%d", RESET_SECONDS);
-	vals[0] = email;
-	vals[1] = thash;
-	vals[2] = secs;
-	vals[3] = texts;
-	if ((doc = pp_change(r, PORTAL_PASSWORD_FORGOT, vals)) == NULL)
+	if ((doc = link_mail_change(r, PORTAL_PASSWORD_FORGOT, MAIL_RESET,
+	    "/password/reset/", RESET_SECONDS, email)) == NULL)
 		goto out;
 	pp_page(r, L(r, "Check your mailbox", "Consultez votre messagerie"));
 	web_raw(r, "<section>\n<p>");
@@ -732,8 +705,6 @@ portal_forgot_post(struct web_req *r)
 out:
 	json_object_put(doc);
 	free(email);
-	free(token);
-	free(texts);
 }
 
 /* Renders the page of a reset link that cannot be used. */
@@ -784,7 +755,7 @@ portal_reset_get(struct web_req *r)
 	const char *vals[1];
 	char thash[65];
 
-	if (!token_ok(r->args[0])) {
+	if (!web_token_ok(r->args[0])) {
 		reset_invalid(r);
 		return;
 	}
@@ -807,7 +778,7 @@ portal_reset_post(struct web_req *r)
 	    "password2"), *vals[2];
 	char *hash = NULL, thash[65];
 
-	if (!token_ok(r->args[0])) {
+	if (!web_token_ok(r->args[0])) {
 		reset_invalid(r);
 		return;
 	}
@@ -864,12 +835,8 @@ static void
 settings_page(struct web_req *r, const char *error)
 {
 	json_object *doc;
-	const char *vals[1];
-	char xa[24];
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_SETTINGS, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_SETTINGS, NULL)) == NULL)
 		return;
 	pp_page(r, L(r, "Settings", "Paramètres"));
 	pp_error(r, error);

@@ -134,17 +134,11 @@ portal_certificates_get(struct web_req *r)
 	web_raw(r, "</p>\n");
 	if (pj_len(items) == 0)
 		goto done;
-	web_raw(r, "<table>\n<thead><tr><th>");
-	web_text(r, L(r, "Serial number", "Numéro de série"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Names", "Noms"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Valid until", "Valable jusqu'au"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "ACME account", "Compte ACME"));
-	web_raw(r, "</th></tr></thead>\n<tbody>\n");
+	web_thead(r, "<table>\n<thead><tr><th>",
+	    "</th></tr></thead>\n<tbody>\n",
+	    L(r, "Serial number", "Numéro de série"), L(r, "Names", "Noms"),
+	    L(r, "Valid until", "Valable jusqu'au"), L(r, "Status", "Statut"),
+	    L(r, "ACME account", "Compte ACME"), NULL);
 	for (i = 0; i < pj_len(items); i++) {
 		c = pj_idx(items, i);
 		web_raw(r, "<tr><td class=\"mono\"><a href=\"/certificates/");
@@ -176,15 +170,12 @@ static void
 detail_page(struct web_req *r, const char *error)
 {
 	json_object *doc;
-	const char *vals[2], *status, *id;
+	const char *status, *id;
 	const char *rvalues[NREASONS], *rlabels[NREASONS];
-	char xa[24], *action;
+	char *action;
 	size_t i;
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	vals[1] = r->args[0];
-	if ((doc = pp_load(r, PORTAL_CERTIFICATE_SHOW, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_CERTIFICATE_SHOW, r->args[0])) == NULL)
 		return;
 	status = pj_str(doc, "status");
 	id = pj_str(doc, "id");
@@ -303,8 +294,8 @@ void
 portal_certificate_revoke(struct web_req *r)
 {
 	json_object *doc;
-	const char *reason = web_form(r, "reason"), *vals[4];
-	char xa[24], code[8], *url;
+	const char *reason = web_form(r, "reason");
+	char code[8], *url;
 	size_t i;
 
 	code[0] = '\0';
@@ -316,25 +307,9 @@ portal_certificate_revoke(struct web_req *r)
 		detail_page(r, pp_refusal_text(r, "bad_reason"));
 		return;
 	}
-	pp_xa(r, xa);
-	vals[0] = web_actor(r);
-	vals[1] = xa;
-	vals[2] = r->args[0];
-	vals[3] = code;
-	if ((doc = pp_change(r, PORTAL_CERTIFICATE_REVOKE, vals)) == NULL)
+	if ((doc = pp_object_change(r, PORTAL_CERTIFICATE_REVOKE, code,
+	    "no_certificate", detail_page)) == NULL)
 		return;
-	if (portal_refused(doc) != NULL) {
-		if (strcmp(portal_refused(doc), "no_certificate") == 0)
-			web_error(r, 404, pp_refusal_text(r,
-			    "no_certificate"));
-		else {
-			r->status = pp_refusal_status(doc);
-			detail_page(r, pp_refusal_text(r,
-			    portal_refused(doc)));
-		}
-		json_object_put(doc);
-		return;
-	}
 	web_flash(r, L(r, "Certificate revoked.", "Certificat révoqué."));
 	url = xasprintf("/certificates/%s", pj_str(doc, "id"));
 	web_redirect(r, url);

@@ -152,15 +152,10 @@ portal_notifications_get(struct web_req *r)
 		web_raw(r, "</p>\n");
 		goto done;
 	}
-	web_raw(r, "<table>\n<thead><tr><th>");
-	web_text(r, L(r, "Date", "Date"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Subject", "Objet"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "About", "Sujet"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Delivery", "Envoi"));
-	web_raw(r, "</th></tr></thead>\n<tbody>\n");
+	web_thead(r, "<table>\n<thead><tr><th>",
+	    "</th></tr></thead>\n<tbody>\n", L(r, "Date", "Date"),
+	    L(r, "Subject", "Objet"), L(r, "About", "Sujet"),
+	    L(r, "Delivery", "Envoi"), NULL);
 	for (i = 0; i < pj_len(items); i++) {
 		m = pj_idx(items, i);
 		web_raw(r, "<tr><td>");
@@ -185,8 +180,7 @@ void
 portal_notification_get(struct web_req *r)
 {
 	json_object *doc;
-	const char *vals[2], *id = r->args[0];
-	char xa[24];
+	const char *id = r->args[0];
 	size_t i;
 
 	for (i = 0; id[i] != '\0'; i++)
@@ -196,10 +190,7 @@ portal_notification_get(struct web_req *r)
 		web_error(r, 404, pp_refusal_text(r, "no_message"));
 		return;
 	}
-	pp_xa(r, xa);
-	vals[0] = xa;
-	vals[1] = id;
-	if ((doc = pp_load(r, PORTAL_OUTBOX_SHOW, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_OUTBOX_SHOW, id)) == NULL)
 		return;
 	pp_page(r, pj_str(doc, "subject"));
 	web_raw(r, "<section>\n<dl>\n<dt>");

@@ -216,13 +216,10 @@ void
 portal_dashboard(struct web_req *r)
 {
 	json_object *doc, *org, *acct, *docs, *d, *dom, *acme, *certs;
-	const char *vals[1], *state;
-	char xa[24];
+	const char *state;
 	size_t i;
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_DASHBOARD, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_DASHBOARD, NULL)) == NULL)
 		return;
 	org = pj_obj(doc, "organization");
 	acct = pj_obj(doc, "account");
@@ -261,13 +258,9 @@ portal_dashboard(struct web_req *r)
 
 	web_raw(r, "<h2>");
 	web_text(r, L(r, "Required documents", "Documents requis"));
-	web_raw(r, "</h2>\n<table>\n<thead><tr><th>");
-	web_text(r, L(r, "Document", "Document"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "State", "État"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Note", "Remarque"));
-	web_raw(r, "</th></tr></thead>\n<tbody>\n");
+	web_thead(r, "</h2>\n<table>\n<thead><tr><th>",
+	    "</th></tr></thead>\n<tbody>\n", L(r, "Document", "Document"),
+	    L(r, "State", "État"), L(r, "Note", "Remarque"), NULL);
 	for (i = 0; i < pj_len(docs); i++) {
 		d = pj_idx(docs, i);
 		state = pj_str(d, "state");

@@ -20,23 +20,6 @@ static const char *const doc_kinds[] = {
 };
 #define NKINDS	(sizeof(doc_kinds) / sizeof(doc_kinds[0]))
 
-/* Returns a trimmed copy of a form field ("" if absent); caller frees. */
-static char *
-field(const struct web_req *r, const char *name)
-{
-	const char *v = web_form(r, name), *end;
-
-	if (v == NULL)
-		return xstrdup("");
-	while (*v == ' ' || *v == '\t')
-		v++;
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	return xstrndup(v, (size_t)(end - v));
-}
-
 /* ------------------------------------------------------ organization */
 
 /* Posted values of the organization form, shown again after an error. */
@@ -129,15 +112,10 @@ org_domains(struct web_req *r, json_object *doc, const struct org_form *f)
 		    "Aucun domaine déclaré pour l'instant."));
 		web_raw(r, "</p>\n");
 	} else {
-		web_raw(r, "<table>\n<thead><tr><th>");
-		web_text(r, L(r, "Domain", "Domaine"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Status", "Statut"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Declared", "Déclaré le"));
-		web_raw(r, "</th><th>");
-		web_text(r, L(r, "Validated", "Validé le"));
-		web_raw(r, "</th></tr></thead>\n<tbody>\n");
+		web_thead(r, "<table>\n<thead><tr><th>",
+		    "</th></tr></thead>\n<tbody>\n", L(r, "Domain", "Domaine"),
+		    L(r, "Status", "Statut"), L(r, "Declared", "Déclaré le"),
+		    L(r, "Validated", "Validé le"), NULL);
 		for (i = 0; i < pj_len(domains); i++) {
 			d = pj_idx(domains, i);
 			web_raw(r, "<tr><td class=\"mono\">");
@@ -179,12 +157,8 @@ static void
 org_page(struct web_req *r, const char *error, const struct org_form *f)
 {
 	json_object *doc;
-	const char *vals[1];
-	char xa[24];
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_ORGANIZATION_SHOW, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_ORGANIZATION_SHOW, NULL)) == NULL)
 		return;
 	pp_page(r, L(r, "Organization", "Organisation"));
 	pp_error(r, error);
@@ -205,7 +179,7 @@ portal_domain_post(struct web_req *r)
 {
 	struct org_form f;
 	json_object *doc = NULL;
-	char *raw = field(r, "domain"), name[256], xa[24];
+	char *raw = pp_field(r, "domain"), name[256], xa[24];
 	const char *vals[3];
 
 	memset(&f, 0, sizeof(f));
@@ -242,31 +216,23 @@ portal_organization_post(struct web_req *r)
 {
 	struct org_form f;
 	json_object *doc = NULL;
-	char *name, *country, *state, *locality, *p, xa[24];
+	char *name, *country, *state, *locality, xa[24];
 	const char *vals[6], *error = NULL;
 
 	if (web_form(r, "domain") != NULL && web_form(r, "name") == NULL) {
 		portal_domain_post(r);
 		return;
 	}
-	name = field(r, "name");
-	country = field(r, "country");
-	state = field(r, "state");
-	locality = field(r, "locality");
-	for (p = country; *p != '\0'; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
+	name = pp_field(r, "name");
+	country = pp_field(r, "country");
+	state = pp_field(r, "state");
+	locality = pp_field(r, "locality");
+	error = pp_org_check(r, name, country, state, locality);
 	f.name = name;
 	f.country = country;
 	f.state = state;
 	f.locality = locality;
 	f.domain = NULL;
-	if (*name == '\0' || strlen(name) > 64)
-		error = pp_refusal_text(r, "bad_organization_name");
-	else if (!portal_country_valid(country))
-		error = pp_refusal_text(r, "bad_country");
-	else if (strlen(state) > 128 || strlen(locality) > 128)
-		error = pp_refusal_text(r, "bad_locality");
 	if (error != NULL) {
 		r->status = 400;
 		org_page(r, error, &f);
@@ -372,19 +338,11 @@ doc_list(struct web_req *r, json_object *doc)
 		web_raw(r, "</p>\n");
 		return;
 	}
-	web_raw(r, "<table>\n<thead><tr><th>");
-	web_text(r, L(r, "Sent", "Envoyé le"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Kind", "Type"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Reference", "Référence"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Status", "Statut"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "Expires", "Expire le"));
-	web_raw(r, "</th><th>");
-	web_text(r, L(r, "File", "Fichier"));
-	web_raw(r, "</th></tr></thead>\n<tbody>\n");
+	web_thead(r, "<table>\n<thead><tr><th>",
+	    "</th></tr></thead>\n<tbody>\n", L(r, "Sent", "Envoyé le"),
+	    L(r, "Kind", "Type"), L(r, "Reference", "Référence"),
+	    L(r, "Status", "Statut"), L(r, "Expires", "Expire le"),
+	    L(r, "File", "Fichier"), NULL);
 	for (i = 0; i < pj_len(docs); i++) {
 		d = pj_idx(docs, i);
 		status = pj_str(d, "status");
@@ -433,13 +391,10 @@ static void
 doc_page(struct web_req *r, const char *error, const struct doc_form *f)
 {
 	json_object *doc, *req, *d;
-	const char *vals[1], *state;
-	char xa[24];
+	const char *state;
 	size_t i;
 
-	pp_xa(r, xa);
-	vals[0] = xa;
-	if ((doc = pp_load(r, PORTAL_DOCUMENT_LIST, vals)) == NULL)
+	if ((doc = pp_load_own(r, PORTAL_DOCUMENT_LIST, NULL)) == NULL)
 		return;
 	pp_page(r, L(r, "Documents", "Documents"));
 	pp_error(r, error);
@@ -486,8 +441,8 @@ portal_documents_post(struct web_req *r)
 	struct doc_form f;
 	json_object *doc = NULL;
 	const char *type, *vals[8], *error = NULL;
-	char *filename = NULL, *reference = field(r, "reference"),
-	    *domain = field(r, "domain"), xa[24], sha[65];
+	char *filename = NULL, *reference = pp_field(r, "reference"),
+	    *domain = pp_field(r, "domain"), xa[24], sha[65];
 
 	/* a file over web_upload_max never gets here: the request's parser
 	 * refuses it (413, a page that states the limit) */

@@ -23,6 +23,9 @@ void	 pp_xa(const struct web_req *, char buf[24]);
  * puts it), or NULL after rendering an error page: the status of the
  * refusal (pp_refusal_status()), or 500 for a database failure. */
 json_object *pp_load(struct web_req *, enum portal_fn, const char *const *);
+/* pp_load() of a call about the session's external account: its id,
+ * then arg when the call takes a second parameter. */
+json_object *pp_load_own(struct web_req *, enum portal_fn, const char *arg);
 /* Returns the HTTP status of a refusal document by its kind: 400
  * invalid (and a refusal of no known kind), 404 not_found, 409
  * conflict. */
@@ -32,6 +35,14 @@ int	 pp_refusal_status(json_object *doc);
  * rendering the 500 page of a database failure. */
 json_object *pp_change(struct web_req *, enum portal_fn,
 	    const char *const *);
+/* Makes a change to the object of the path: fn (the actor, the session's
+ * external account, r->args[0], value). Returns its document (the caller
+ * puts it), or NULL after rendering a page: 500 for a database failure,
+ * 404 for the refusal missing, else page(r, the refusal's text) with
+ * the refusal's status. */
+json_object *pp_object_change(struct web_req *, enum portal_fn,
+	    const char *value, const char *missing,
+	    void (*page)(struct web_req *, const char *error));
 /* Returns a refusal (code or sentence) as the customer reads it, in the
  * page's language (borrowed). */
 const char *pp_refusal_text(const struct web_req *, const char *refused);
@@ -79,6 +90,13 @@ void	 pp_pager(struct web_req *, const char *path, const char *q,
 	    long page, long long total);
 /* Returns the page number of the query (?page=N, 1 if absent or bad). */
 long	 pp_page_number(const struct web_req *);
+/* Returns a trimmed copy of a form field ("" if absent); caller frees. */
+char	*pp_field(const struct web_req *, const char *name);
+/* Upper-cases country in place, then returns why the details of an
+ * organization will not do (the first refusal, as the customer reads it;
+ * borrowed), or NULL if they will. */
+const char *pp_org_check(const struct web_req *, const char *name,
+	    char *country, const char *state, const char *locality);
 /* Returns 1 if a form field is exactly "1", "on" or "true". */
 int	 pp_checked(const struct web_req *, const char *name);
 

@@ -59,9 +59,8 @@ web_uploads_free(struct web_upload *up, size_t n)
 	free(up);
 }
 
-/* Frees the strings of a session. */
-static void
-sess_free(struct web_session *s)
+void
+web_sess_free(struct web_session *s)
 {
 	free(s->token);
 	free(s->email);
@@ -85,7 +84,7 @@ web_ctx_free(struct web_ctx *ctx)
 	web_kv_free(r->cookies, r->ncookies);
 	free(r->client_cert_sha256);
 	free(r->client_cert_subject);
-	sess_free(&r->sess);
+	web_sess_free(&r->sess);
 	free(r->pre_token);
 	free(r->headers.data);
 	free(r->body.data);
@@ -235,18 +234,6 @@ web_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..len) ('+' is a space when plus); returns a new
  * string, or NULL if an escape is malformed or the result is not valid
  * text. */
@@ -259,8 +246,8 @@ pct_decode(const char *s, size_t len, int plus)
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '%') {
-			if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (len - i < 3 || (hi = hex_digit(s[i + 1])) < 0 ||
+			    (lo = hex_digit(s[i + 2])) < 0) {
 				free(out);
 				return NULL;
 			}
@@ -710,10 +697,10 @@ web_cert_fingerprint(const char *param, char **sha256_hex, char **subject)
 		pem = xmalloc(len + 1);
 		for (k = n = 0; k < len; k++) {
 			if (param[k] == '%' && k + 2 < len &&
-			    hexval(param[k + 1]) >= 0 &&
-			    hexval(param[k + 2]) >= 0) {
-				pem[n++] = (char)(hexval(param[k + 1]) << 4 |
-				    hexval(param[k + 2]));
+			    hex_digit(param[k + 1]) >= 0 &&
+			    hex_digit(param[k + 2]) >= 0) {
+				pem[n++] = (char)(hex_digit(param[k + 1]) << 4 |
+				    hex_digit(param[k + 2]));
 				k += 2;
 			} else if (param[k] == '%')
 				goto out;

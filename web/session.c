@@ -16,9 +16,8 @@
 #include "web-internal.h"
 #include "websession.h"
 
-/* Returns 1 if s looks like one of our tokens (43 base64url characters). */
-static int
-token_ok(const char *s)
+int
+web_token_ok(const char *s)
 {
 	size_t i;
 
@@ -84,15 +83,8 @@ static void
 sess_clear(struct web_req *r)
 {
 	struct web_ctx *ctx = WEB_CTX(r);
-	struct web_session *s = &r->sess;
 
-	free(s->token);
-	free(s->email);
-	free(s->name);
-	free(s->csrf);
-	free(s->flash);
-	memset(s, 0, sizeof(*s));
-	s->kind = AUTH_ANON;
+	web_sess_free(&r->sess);
 	free(ctx->token_hash);
 	ctx->token_hash = NULL;
 	free(ctx->user_lang);
@@ -144,7 +136,7 @@ web_session_load(struct web_req *r)
 	int rc = 0, drop = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (token_ok(pre))
+	if (web_token_ok(pre))
 		r->pre_token = xstrdup(pre);
 	if (fl != NULL) {	/* a notice given before sign-in: once */
 		free(r->sess.flash);
@@ -155,7 +147,7 @@ web_session_load(struct web_req *r)
 		rc = 1;
 		goto out;
 	}
-	if (!token_ok(token)) {
+	if (!web_token_ok(token)) {
 		web_cookie_set(r, WC_SID, NULL, 0);
 		rc = 1;
 		goto out;

@@ -73,6 +73,8 @@ struct web_ctx {
 void	 web_ctx_init(struct web_ctx *);
 /* Frees everything a request owns (not ctx itself). */
 void	 web_ctx_free(struct web_ctx *);
+/* Frees the strings of a session and makes it anonymous. */
+void	 web_sess_free(struct web_session *);
 
 /* Returns 1 if s[0..len) is valid UTF-8 (shortest forms, no surrogates,
  * at most U+10FFFF) without NUL nor control characters other than tab,

@@ -181,6 +181,10 @@ void	 form_select(struct web_req *, const char *name, const char *label,
 void	 form_submit(struct web_req *, const char *label);
 /* A status word as a styled badge (VALID, PENDING, REVOKED...). */
 void	 web_badge(struct web_req *, const char *status);
+/* A table's header: the markup open, then the labels (escaped, up to a
+ * NULL) joined by "</th><th>", then the markup close. */
+void	 web_thead(struct web_req *, const char *open, const char *close,
+	    ...) __attribute__((sentinel));
 
 /* --- sessions (web/session.c, SQL in common/websession.c) -------------- */
 
@@ -190,5 +194,8 @@ void	 web_badge(struct web_req *, const char *status);
 int	 web_session_open(struct web_req *, enum web_auth kind, long long id);
 /* Ends the session (row deleted, cookie cleared). */
 void	 web_session_close(struct web_req *);
+/* Returns 1 if s looks like one of our tokens, of a session or of an
+ * e-mail link (43 base64url characters). */
+int	 web_token_ok(const char *s);
 
 #endif

@@ -190,10 +190,11 @@ wait_work(struct worker *w, struct wake *wk)
 static int
 run_jobs(struct worker *w, struct wake *wk)
 {
-	unsigned todo, found;
 	int k, r, rc = 1;
 
 	while (rc) {
+		unsigned todo, found;
+
 		(void)drain_notifies(w, wk);
 		if (mono_ms() >= wk->full_at) {
 			wk->kinds = JOBS_ALL;
