@@ -79,7 +79,7 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    "may name (tests only; 443 in production)" },
 	/* --- validation safety: end --- */
 	[CFG_POLL_INTERVAL] = { "poll_interval", CFG_T_INT, "5", 1, 3600,
-	    "seconds between the worker's polls when no NOTIFY arrives" },
+	    "seconds between two rounds of every job query (NOTIFY wakes the worker sooner, for its kind of work)" },
 	[CFG_LEASE_SECONDS] = { "lease_seconds", CFG_T_INT, "120", 5, 86400,
 	    "seconds a worker holds a job before another may take it over" },
 	[CFG_RETRY_AFTER] = { "retry_after", CFG_T_INT, "1", 1, 3600,
