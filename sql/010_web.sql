@@ -92,20 +92,42 @@ ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN
 
 -- ------------------------------------------------------------ sessions
 
+-- The audit actor of a session's owner: web:EMAIL or operator:NAME.
+CREATE FUNCTION web_session_actor(p_kind text, p_id bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT CASE p_kind
+	    WHEN 'customer' THEN (SELECT 'web:' || email
+		FROM external_account WHERE id = p_id)
+	    ELSE (SELECT 'operator:' || name FROM web_operator WHERE id = p_id)
+	    END
+$$;
+COMMENT ON FUNCTION web_session_actor(text, bigint) IS
+    'Who a session belongs to, as the audit log names them (web:EMAIL, '
+    'operator:NAME).';
+
 CREATE FUNCTION web_session_open(p_kind text, p_id bigint, p_token_hash bytea,
     p_csrf text, p_lifetime integer, p_addr text) RETURNS timestamptz
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_end timestamptz;
+BEGIN
 	INSERT INTO web_session (token_hash, kind, external_account_id,
 	    operator_id, csrf, expires_at, remote_addr)
 	VALUES (p_token_hash, p_kind,
 	    CASE WHEN p_kind = 'customer' THEN p_id END,
 	    CASE WHEN p_kind = 'operator' THEN p_id END,
 	    p_csrf, now() + make_interval(secs => p_lifetime), p_addr)
-	RETURNING expires_at
-$$;
+	RETURNING expires_at INTO v_end;
+	PERFORM audit(web_session_actor(p_kind, p_id), 'sign_in',
+	    CASE p_kind WHEN 'customer' THEN 'external_account'
+	    ELSE 'web_operator' END, p_id::text,
+	    jsonb_build_object('address', p_addr));
+	RETURN v_end;
+END $$;
 COMMENT ON FUNCTION web_session_open(text, bigint, bytea, text, integer, text)
     IS 'Stores a new session of a customer (p_id: external account) or an '
-    'operator (p_id: operator) lasting p_lifetime seconds; returns its end.';
+    'operator (p_id: operator) lasting p_lifetime seconds and audits the '
+    'sign-in; returns its end.';
 
 CREATE FUNCTION web_session_load(p_token_hash bytea, p_idle integer)
 RETURNS TABLE (kind text, external_account_id bigint, organization_id bigint,
@@ -150,13 +172,23 @@ COMMENT ON FUNCTION web_session_load(bytea, integer) IS
     'a session.';
 
 CREATE FUNCTION web_session_close(p_token_hash bytea) RETURNS boolean
-LANGUAGE sql AS $$
-	WITH d AS (DELETE FROM web_session WHERE token_hash = p_token_hash
-	    RETURNING 1)
-	SELECT count(*) > 0 FROM d
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+	s web_session;
+BEGIN
+	DELETE FROM web_session WHERE token_hash = p_token_hash
+	    RETURNING * INTO s;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	PERFORM audit(web_session_actor(s.kind, coalesce(s.external_account_id,
+	    s.operator_id)), 'sign_out', CASE s.kind WHEN 'customer'
+	    THEN 'external_account' ELSE 'web_operator' END,
+	    coalesce(s.external_account_id, s.operator_id)::text);
+	RETURN true;
+END $$;
 COMMENT ON FUNCTION web_session_close(bytea) IS
-    'Ends a session (sign-out); returns whether it existed.';
+    'Ends a session (sign-out, audited); returns whether it existed.';
 
 CREATE FUNCTION web_session_flash(p_token_hash bytea, p_text text)
 RETURNS boolean

@@ -504,6 +504,49 @@ def test_session_fixation(web, sink, alice):
     assert alice.c.get("/dashboard", follow=False).status == 200
 
 
+def audit_rows(stack, actor, action, object_type, object_id):
+    return int(sql(stack, "SELECT count(*) FROM audit_log WHERE actor = %s "
+                   "AND action = %s AND object_type = %s AND object_id = %s"
+                   % (q(actor), q(action), q(object_type), q(object_id))))
+
+
+def test_sign_in_and_out_are_audited(web, sink, alice, operator):
+    """Each sign-in and sign-out of a customer or an operator writes its
+    audit row (actor, object, client address)."""
+    xid = xa_id(web, alice.email)
+    actor = "web:" + alice.email
+    before_in = audit_rows(web, actor, "sign_in", "external_account", xid)
+    before_out = audit_rows(web, actor, "sign_out", "external_account", xid)
+    c = WebClient(web.web_url, web.tls_ca)
+    r = webclient.login(c, alice.email, alice.password)
+    assert r.url.endswith("/dashboard"), r.url
+    assert audit_rows(web, actor, "sign_in", "external_account",
+                      xid) == before_in + 1
+    addr = sql(web, "SELECT detail->>'address' FROM audit_log WHERE "
+               "actor = %s AND action = 'sign_in' ORDER BY id DESC LIMIT 1"
+               % q(actor))
+    assert addr == "127.0.0.1", addr
+    r = c.post("/logout", {"csrf": csrf_of(c, "/dashboard")})
+    assert r.url.endswith("/login"), r.url
+    assert audit_rows(web, actor, "sign_out", "external_account",
+                      xid) == before_out + 1
+    # a wrong password signs nobody in: no sign_in row
+    c = WebClient(web.web_url, web.tls_ca)
+    webclient.login(c, alice.email, alice.password + "x")
+    assert audit_rows(web, actor, "sign_in", "external_account",
+                      xid) == before_in + 1
+    # an operator
+    oid = sql(web, "SELECT id FROM web_operator WHERE name = %s"
+              % q(operator["name"]))
+    oactor = "operator:" + operator["name"]
+    before = audit_rows(web, oactor, "sign_in", "web_operator", oid)
+    oc = webclient.operator_client(web)
+    r = webclient.operator_login(oc, operator["name"], operator["password"])
+    assert r.url.endswith("/office/"), r.url
+    assert audit_rows(web, oactor, "sign_in", "web_operator",
+                      oid) == before + 1
+
+
 # ---------------------------------------- another organization's objects
 
 
