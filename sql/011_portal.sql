@@ -907,10 +907,10 @@ COMMENT ON FUNCTION portal_acme_account_form(bigint) IS
     'whether the customer''s external account may create one.';
 
 -- Creates an ACME account for the customer's external account (which
--- must be VALID): kid and HMAC key made by the web layer, a profile, and
--- a domain list (JSON array of lower-case names: the organization's
--- domains, new names being declared PENDING). Valid 365 days, the key to
--- be used within 30. Returns op_acme_account_create's document.
+-- must be VALID, of a VALID organization): kid and HMAC key made by the
+-- web layer, a profile, and a domain list (JSON array of lower-case
+-- names: the organization's domains, new names being declared PENDING).
+-- Valid 365 days, the key to be used within 30. Returns op_acme_account_create's document.
 CREATE FUNCTION portal_acme_account_create(p_actor text, p_xa bigint,
     p_kid uuid, p_hmac_key text, p_profile text, p_domains jsonb)
 RETURNS json
@@ -925,6 +925,12 @@ BEGIN
 	x := portal_customer(p_xa);
 	IF x.status <> 'VALID' OR x.expires_at <= now() THEN
 		PERFORM op_refuse('conflict', 'external_account_not_valid');
+	END IF;
+	-- an organization the CA suspended, expired or revoked gets no new
+	-- credential (nor, through one, new domains) until reinstated
+	IF (SELECT status FROM organization WHERE id = x.organization_id)
+	    <> 'VALID' THEN
+		PERFORM op_refuse('conflict', 'organization_closed');
 	END IF;
 	SELECT exact_names, wildcard INTO v_exact, v_wild FROM profile
 	    WHERE name = p_profile;
@@ -1013,6 +1019,10 @@ BEGIN
 	e := portal_need_acme_account(x, p_kid, true);
 	IF x.status <> 'VALID' OR x.expires_at <= now() THEN
 		PERFORM op_refuse('conflict', 'external_account_not_valid');
+	END IF;
+	IF (SELECT status FROM organization WHERE id = x.organization_id)
+	    <> 'VALID' THEN
+		PERFORM op_refuse('conflict', 'organization_closed');
 	END IF;
 	IF e.status NOT IN ('VALID', 'EXPIRED') THEN
 		PERFORM op_refuse('conflict', 'acme_account_not_renewable');

@@ -914,7 +914,7 @@ settings_language(struct web_req *r)
 }
 
 /* POST /settings form=password: the current password, then the new one
- * twice; the other sessions end. */
+ * twice; the other sessions end, and this one goes on under a new token. */
 static void
 settings_password(struct web_req *r)
 {
@@ -922,6 +922,7 @@ settings_password(struct web_req *r)
 	const char *cur = web_form(r, "current"), *pw = web_form(r,
 	    "password"), *pw2 = web_form(r, "password2"), *vals[4];
 	char *stored = NULL, *hash = NULL, xa[24], keep[65];
+	long long xa_id = r->sess.external_account_id;
 	int blocked = 0;
 
 	pp_xa(r, xa);
@@ -975,6 +976,14 @@ settings_password(struct web_req *r)
 	if (portal_refused(doc) != NULL) {
 		r->status = pp_refusal_status(doc);
 		settings_page(r, pp_refusal_text(r, portal_refused(doc)));
+		goto out;
+	}
+	/* this session goes on under a new token: a copy of the old one
+	 * (stolen, the reason for the change) no longer signs in */
+	if (!web_session_open(r, AUTH_CUSTOMER, xa_id)) {
+		web_error(r, 503, L(r, "The service is unavailable, please "
+		    "try again later.", "Le service est indisponible, "
+		    "veuillez réessayer plus tard."));
 		goto out;
 	}
 	web_flash(r, L(r, "Password changed; your other sessions were "

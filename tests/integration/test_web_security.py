@@ -41,6 +41,7 @@ Each source address 127.0.0.N used here is its own client address for the
 rate limits (nginx passes $remote_addr).
 """
 
+import base64
 import glob
 import hashlib
 import os
@@ -502,6 +503,74 @@ def test_session_fixation(web, sink, alice):
     r = alice.c.get("/logout", follow=False)
     assert r.status in (404, 405), r.status
     assert alice.c.get("/dashboard", follow=False).status == 200
+
+
+def test_password_change_rotates_the_session(web, sink):
+    """Changing the password ends the other sessions and moves this one
+    to a new token: a copy of the old token (stolen: the reason for the
+    change) no longer signs in."""
+    cust = webclient.new_customer(web, sink, "rotate")
+    c = cust.c
+    old = c.cookie("__Host-sid")
+    assert old
+    other = WebClient(web.web_url, web.tls_ca)
+    r = webclient.login(other, cust.email, cust.password)
+    assert r.url.endswith("/dashboard"), r.url
+    new_pw = "Pass-" + uuid.uuid4().hex
+    r = post_form(c, "/settings", "/settings", button="^Change",
+                  values={"current": cust.password, "password": new_pw,
+                          "password2": new_pw})
+    assert r.status == 200 and r.url.endswith("/settings"), \
+        (r.status, r.url, visible_text(r.text)[:1000])
+    new = c.cookie("__Host-sid")
+    assert new and new != old, "the session kept its token"
+    assert c.get("/dashboard", follow=False).status == 200
+    for sid in (old, other.cookie("__Host-sid")):
+        stale = WebClient(web.web_url, web.tls_ca)
+        stale.set_cookie("__Host-sid", sid)
+        r = stale.get("/dashboard", follow=False)
+        assert r.status == 303 and r.location.endswith("/login"), r.status
+    digest = hashlib.sha256(old.encode()).hexdigest()
+    assert sql(web, "SELECT count(*) FROM web_session WHERE token_hash = "
+               "decode('%s', 'hex')" % digest) == "0"
+
+
+def test_closed_organization_gets_no_acme_credential(web):
+    """A VALID external account of an organization the CA suspended (its
+    external accounts are not suspended with it) creates no ACME account
+    and regenerates no key from the portal. Run in a transaction rolled
+    back."""
+    tag = uuid.uuid4().hex[:8]
+    kid, kid2 = str(uuid.uuid4()), str(uuid.uuid4())
+    keys = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+            for _ in range(3)]
+    out = sql(web, """BEGIN;
+CREATE TEMP TABLE t ON COMMIT DROP AS SELECT
+    (op_organization_insert('test', 'Closed %(t)s', 'FR', NULL, NULL,
+    'VALID')).id AS org;
+CREATE TEMP TABLE u ON COMMIT DROP AS SELECT
+    (op_external_account_insert('test', (SELECT org FROM t),
+    'closed-%(t)s@customer.test', 'en', 'VALID', NULL)).id AS xa;
+SELECT 'made ' || (op_acme_account_create('test', '%(k2)s', '%(h0)s',
+    (SELECT xa FROM u), 'OV', 365, 30, '["closed-%(t)s.test"]')
+    ->> 'kid');
+UPDATE acme_account SET expires_at = now() - interval '1 day'
+    WHERE kid = '%(k2)s';
+UPDATE organization SET status = 'SUSPENDED' WHERE id = (SELECT org FROM t);
+SELECT 'create ' || portal_acme_account_create('web:x', (SELECT xa FROM u),
+    '%(k)s', '%(h1)s', 'OV', '["closed-%(t)s.test"]')::text;
+SELECT 'regenerate ' || portal_acme_account_regenerate_key('web:x',
+    (SELECT xa FROM u), '%(k2)s', '%(h2)s')::text;
+SELECT 'accounts ' || count(*) FROM acme_account WHERE kid = '%(k)s';
+ROLLBACK;""" % {"t": tag, "k": kid, "k2": kid2, "h0": keys[0],
+                  "h1": keys[1], "h2": keys[2]})
+    lines = {ln.split(" ", 1)[0]: ln.split(" ", 1)[1]
+             for ln in out.splitlines() if " " in ln}
+    assert lines.get("made") == kid2, out
+    for what in ("create", "regenerate"):
+        assert '"refused" : "organization_closed"' in lines[what].replace(
+            '"refused": ', '"refused" : '), (what, out)
+    assert lines["accounts"] == "0", out
 
 
 def audit_rows(stack, actor, action, object_type, object_id):
