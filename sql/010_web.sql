@@ -66,7 +66,8 @@ CREATE TABLE web_login_failure (
 CREATE INDEX web_login_failure_subject ON web_login_failure (subject, at);
 COMMENT ON TABLE web_login_failure IS
     'Failed sign-ins, for the rate limit: subject is the lower-case e-mail '
-    'address or operator name tried, or ''ip:'' and the client address. '
+    'address or operator name tried, or ''ip:'' and the client address '
+    '(its /64 network for IPv6: web_client_subject). '
     'Rows older than a day are purged (web_housekeeping).';
 
 CREATE TABLE web_token (
@@ -217,10 +218,35 @@ COMMENT ON FUNCTION web_login_customer(text, text) IS
     'password hash and statuses, checked by acme-web. p_addr is the client '
     'address (unused: the rate limit is web_login_blocked).';
 
+-- The rate limit's subject for a client address: 'ip:' and the IPv4
+-- address, or the /64 network of an IPv6 address (one customer's line
+-- holds a whole /64, so counting single IPv6 addresses limits nothing).
+CREATE FUNCTION web_client_subject(p_addr text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	a inet;
+BEGIN
+	BEGIN
+		a := p_addr::inet;
+	EXCEPTION WHEN invalid_text_representation THEN
+		RETURN 'ip:' || coalesce(p_addr, '');
+	END;
+	IF a IS NULL THEN
+		RETURN 'ip:';
+	END IF;
+	IF family(a) = 6 THEN
+		RETURN 'ip:' || network(set_masklen(a, 64))::text;
+	END IF;
+	RETURN 'ip:' || host(a);
+END $$;
+COMMENT ON FUNCTION web_client_subject(text) IS
+    'Subject of web_login_failure for a client address: ip:ADDRESS for '
+    'IPv4, ip:NETWORK/64 for IPv6.';
+
 CREATE FUNCTION web_login_failed(p_who text, p_addr text) RETURNS void
 LANGUAGE sql AS $$
 	INSERT INTO web_login_failure (subject)
-	    VALUES (lower(p_who)), ('ip:' || coalesce(p_addr, ''))
+	    VALUES (lower(p_who)), (web_client_subject(p_addr))
 $$;
 COMMENT ON FUNCTION web_login_failed(text, text) IS
     'Records a failed sign-in for the e-mail address or operator name and '
@@ -233,12 +259,13 @@ LANGUAGE sql STABLE AS $$
 		WHERE subject = lower(p_who)
 		AND at > now() - interval '15 minutes') >= p_max
 	    OR (SELECT count(*) FROM web_login_failure
-		WHERE subject = 'ip:' || coalesce(p_addr, '')
+		WHERE subject = web_client_subject(p_addr)
 		AND at > now() - interval '15 minutes') >= 4 * p_max
 $$;
 COMMENT ON FUNCTION web_login_blocked(text, text, integer) IS
     'Whether sign-in is refused for now: p_max failures for the address or '
-    'name, or 4 * p_max for the client address, in the last 15 minutes.';
+    'name, or 4 * p_max for the client address (IPv6: its /64), in the '
+    'last 15 minutes.';
 
 -- ------------------------------------------------------------ tokens
 

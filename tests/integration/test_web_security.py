@@ -1125,6 +1125,32 @@ def test_client_address_rate_limit(web):
     assert r.status == 401, r.status
 
 
+def test_client_rate_limit_groups_an_ipv6_64(web):
+    """The per-client limit counts an IPv6 /64 as one client (a customer's
+    line holds a whole /64), an IPv4 address as itself."""
+    net = "2001:db8:%x:1" % (uuid.uuid4().int & 0xffff)
+    sql(web, "SELECT web_login_failed('v6-%d@customer.test', '%s::%x')"
+        % (0, net, 1))
+    assert sql(web, "SELECT web_client_subject('%s::1')" % net) == \
+        "ip:%s::/64" % net
+    assert sql(web, "SELECT web_client_subject('%s:ffff:ffff:ffff:ffff')"
+               % net) == "ip:%s::/64" % net
+    assert sql(web, "SELECT web_client_subject('192.0.2.7')") == \
+        "ip:192.0.2.7"
+    assert sql(web, "SELECT web_client_subject('not an address')") == \
+        "ip:not an address"
+    # 4 * max failures from as many addresses of one /64 block the next
+    for i in range(1, 4 * 5):
+        sql(web, "SELECT web_login_failed('v6-%d@customer.test', "
+            "'%s::%x')" % (i, net, i + 1))
+    assert sql(web, "SELECT web_login_blocked('fresh@customer.test', "
+               "'%s:abcd::99', 5)" % net) == "t"
+    # another /64 is not concerned
+    other = net[:-1] + "2"  # the next /64
+    assert sql(web, "SELECT web_login_blocked('fresh@customer.test', "
+               "'%s::99', 5)" % other) == "f"
+
+
 def test_operator_sign_in_rate_limit(web, certs):
     pwfile = os.path.join(web.tls_dir, "operator-two.password")
     password = "Operator-two-" + uuid.uuid4().hex[:12]
