@@ -88,7 +88,15 @@ $(BUILD)/acme-web: $(WEB_OBJ) $(BUILD)/libacme.a
 $(BUILD)/tests/%: tests/unit/%.c $(WORKER_LIB_OBJ) $(BUILD)/libacme.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iworker $(LDFLAGS) -o $@ \
-	    $(filter-out tests/fuzz/%,$^) -lcmocka $(LDLIBS)
+	    $(filter tests/unit/%.c,$^) \
+	    $(filter-out tests/unit/% tests/fuzz/%,$^) -lcmocka $(LDLIBS)
+
+# the unit tests of the DNS layer, CAA and the validators share the mock
+# dns_query() of tests/unit/mockdns.c, compiled in with the test (the
+# rule puts the sources before libacme.a, whose dns_query() it replaces)
+MOCKDNS_TESTS = $(addprefix $(BUILD)/tests/,test_dns test_caa \
+	test_hostile_validate)
+$(MOCKDNS_TESTS): tests/unit/mockdns.c tests/unit/mockdns.h
 
 # the web's unit test links the web core (and replays its fuzz corpus)
 $(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_CORE_OBJ) \

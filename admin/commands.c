@@ -58,6 +58,13 @@ static const struct arg doc_add_args[] = {
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
+static const struct arg doc_validate_args[] = {
+	{ ARG_ID, "ID", 0, ARGF_REQUIRED, NULL },
+	{ ARG_DATE, "--expires", 1, ARGF_ONE, NULL },
+	{ ARG_DAYS, "--days", 2, ARGF_ONE, NULL },
+	{ ARG_END, NULL, 0, 0, NULL },
+};
+
 static const struct arg org_required_args[] = {
 	{ ARG_ID, "--org", 0, ARGF_REQUIRED, NULL },
 	{ ARG_END, NULL, 0, 0, NULL },
@@ -252,7 +259,10 @@ const struct command commands[] = {
 	    VIEW_FIELDS, "--org ID --kind ORGANIZATION_PROOF|REQUEST_FORM|"
 	    "MANAGER_AUTHORIZATION|DOMAIN_AUTHORIZATION [--reference TEXT] "
 	    "[--domain NAME] [--expires YYYY-MM-DD | --days N]" },
-	{ "document", "validate|reject|expire", cmd_op, OP_DOCUMENT_SET_STATUS,
+	{ "document", "validate", cmd_op, OP_DOCUMENT_VALIDATE,
+	    doc_validate_args, VIEW_FIELDS,
+	    "ID --expires YYYY-MM-DD | --days N" },
+	{ "document", "reject|expire", cmd_op, OP_DOCUMENT_SET_STATUS,
 	    id_verb_args, VIEW_FIELDS, "ID" },
 	{ "document", "list", cmd_op, OP_DOCUMENT_LIST, org_required_args,
 	    VIEW_TABLE, "--org ID" },

@@ -167,6 +167,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	    "5", 1, 1000, "failed sign-ins allowed per e-mail address in 15 "
 	    "minutes (4 times as many per client address) before sign-in "
 	    "is refused for a while" },
+	[CFG_WEB_SIGNUP_MAX_PER_HOUR] = { "web_signup_max_per_hour",
+	    CFG_T_INT, "5", 1, 1000, "sign-ups (new organizations) allowed "
+	    "per client address (IPv6: its /64) in an hour; more are refused "
+	    "(429)" },
 	/* --- the web site: end --- */
 };
 

@@ -28,6 +28,11 @@ static const struct op_def op_defs[OP__MAX] = {
 	    "$5, $6::date, $7::integer)", 6, 1 },
 	[OP_DOCUMENT_SET_STATUS] = { "SELECT op_document_set_status($1, "
 	    "$2::bigint, $3)", 2, 1 },
+	/* a validation takes the date until which the document is valid:
+	 * office_document_decide (sql/015), as the back office's */
+	[OP_DOCUMENT_VALIDATE] = { "SELECT office_document_decide($1, "
+	    "$2::bigint, 'validate', NULL, coalesce($3::date, "
+	    "(now() AT TIME ZONE 'UTC')::date + $4::integer))", 3, 1 },
 	[OP_DOCUMENT_LIST] = { "SELECT op_document_list($1::bigint)", 1, 0 },
 	[OP_EXTERNAL_ACCOUNT_CREATE] = { "SELECT op_external_account_create("
 	    "$1, $2::bigint, $3, $4, $5::date, $6::integer)", 5, 1 },

@@ -136,6 +136,8 @@ log_reqid(void)
 	return log_rid;
 }
 
+static void vlog(enum log_level, const char *, va_list) ACME_PRINTF(2, 0);
+
 static void
 vlog(enum log_level lvl, const char *fmt, va_list ap)
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "jsonutil.h"
 #include "passwd.h"
 #include "portal_pages.h"
@@ -335,6 +336,37 @@ mail_sent_page(struct web_req *r, const char *title, const char *text)
 	page_end(r);
 }
 
+/*
+ * Counts a sign-up of the client (sql/016_signup_limit.sql: at most
+ * web_signup_max_per_hour per address, IPv6 /64, in an hour). Returns 1
+ * and sets *allowed, or 0 on a database error.
+ */
+static int
+signup_allowed(struct web_req *r, int *allowed)
+{
+	PGresult *res;
+	char smax[32];
+	const char *v[2];
+	int rc = 0;
+
+	*allowed = 0;
+	snprintf(smax, sizeof(smax), "%ld",
+	    cfg_int(CFG_WEB_SIGNUP_MAX_PER_HOUR));
+	v[0] = r->remote_addr;
+	v[1] = smax;
+	if ((res = db_query(r->db, "SELECT web_signup_allowed($1, "
+	    "$2::integer)", 2, v)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1)
+		goto out;
+	*allowed = strcmp(db_val(res, 0, 0), "t") == 0;
+	rc = 1;
+out:
+	if (res != NULL)
+		PQclear(res);
+	return rc;
+}
+
 void
 portal_signup_post(struct web_req *r)
 {
@@ -344,6 +376,7 @@ portal_signup_post(struct web_req *r)
 	    *pw2 = web_form(r, "password2");
 	char *hash = NULL, *token = NULL, *texts = NULL, thash[65], secs[16];
 	const char *vals[10];
+	int allowed = 0;
 
 	s.org = pp_field(r, "organization");
 	s.country = pp_field(r, "country");
@@ -371,6 +404,18 @@ portal_signup_post(struct web_req *r)
 	if (error != NULL) {
 		r->status = 400;
 		signup_form(r, &s, error);
+		goto out;
+	}
+	if (!signup_allowed(r, &allowed)) {
+		web_error(r, 503, L(r, "The service is unavailable, please "
+		    "try again later.", "Le service est indisponible, "
+		    "veuillez réessayer plus tard."));
+		goto out;
+	}
+	if (!allowed) {
+		web_error(r, 429, L(r, "Too many sign-ups from your network; "
+		    "try again in an hour.", "Trop d'inscriptions depuis "
+		    "votre réseau ; réessayez dans une heure."));
 		goto out;
 	}
 	/* hashed before anything is looked up: a known address takes the

@@ -139,7 +139,7 @@ def ready_org(ctl, name=None):
     for kind in ("ORGANIZATION_PROOF", "REQUEST_FORM"):
         doc = ctl.json("document", "add", "--org", org, "--kind", kind,
                        "--days", 30)["id"]
-        ctl.ok("document", "validate", doc)
+        ctl.ok("document", "validate", doc, "--days", 30)
     ctl.ok("organization", "validate", org)
     return org
 
@@ -430,7 +430,7 @@ def test_documents(stack, ctl):
     assert f["expires_at"] == "2099-12-31T00:00:00Z"
     c = ctl.json("document", "add", "--org", org, "--kind", "REQUEST_FORM")
     assert c["expires_at"] is None
-    d = ctl.json("document", "validate", a["id"])
+    d = ctl.json("document", "validate", a["id"], "--days", 90)
     assert (d["from"], d["status"]) == ("PENDING", "VALID")
     assert fields(ctl.ok("document", "reject", c["id"]))["status"] == \
         "REJECTED"
@@ -443,9 +443,9 @@ def test_documents(stack, ctl):
     text = ctl.ok("document", "list", "--org", org)
     assert "ORGANIZATION_PROOF" in text and "DOMAIN_AUTHORIZATION" in text
     assert [x for _, x in audit(stack, "document", a["id"])] == \
-        ["create", "validate"]
+        ["create", "validate", "expiry"]
     before = snapshot(stack)
-    ctl.fails("document", "validate", c["id"],
+    ctl.fails("document", "validate", c["id"], "--days", 10,
               want="cannot validate document %d: it is REJECTED" % c["id"])
     ctl.fails("document", "reject", f["id"], want="it is EXPIRED")
     assert snapshot(stack) == before
@@ -476,9 +476,72 @@ def test_document_refusals(stack, ctl):
     before = snapshot(stack)
     ctl.fails("document", "add", "--org", 999999999, "--kind",
               "REQUEST_FORM", want="no organization 999999999")
-    ctl.fails("document", "validate", 999999999, want="no document")
+    ctl.fails("document", "validate", 999999999, "--days", 10,
+              want="no document")
     ctl.fails("document", "list", "--org", 999999999, want="no organization")
     assert snapshot(stack) == before
+
+
+def test_document_validate_expiry(stack, ctl):
+    """document validate takes the date until which the document is valid
+    (--expires DATE or --days N), as the back office does: required,
+    tomorrow to 3 years ahead, stored with the status change and audited
+    (an "expiry" row beside the "validate" one)."""
+    org = ctl.json("organization", "create", "--name", uniq(), "--country",
+                   "FR")["id"]
+    doc = ctl.json("document", "add", "--org", org, "--kind",
+                   "ORGANIZATION_PROOF", "--days", 30)["id"]
+    today = sql(stack, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    most = sql(stack, "SELECT ((now() AT TIME ZONE 'UTC')::date + "
+               "interval '3 years')::date")
+    beyond = sql(stack, "SELECT ((now() AT TIME ZONE 'UTC')::date + "
+                 "interval '3 years 1 day')::date")
+    # no date, or both: a usage error, nothing changed
+    before = snapshot(stack)
+    ctl.usage("document", "validate", doc)
+    ctl.usage("document", "validate", doc, "--expires", most, "--days", 5)
+    ctl.usage("document", "validate", "--days", 5)
+    # outside tomorrow .. 3 years: refused, nothing changed
+    ctl.fails("document", "validate", doc, "--expires", "2001-01-01",
+              want="is not in the future")
+    ctl.fails("document", "validate", doc, "--expires", today,
+              want="is not in the future")
+    ctl.fails("document", "validate", doc, "--expires", beyond,
+              want="is more than 3 years ahead")
+    ctl.fails("document", "validate", doc, "--days", 1200,
+              want="is more than 3 years ahead")
+    ctl.fails("document", "validate", doc, "--expires", "2030-02-30",
+              want="not a date")
+    assert snapshot(stack) == before
+    assert ctl.json("document", "list", "--org", org)[0]["status"] == \
+        "PENDING"
+    # the farthest date: stored with the status, audited
+    old = sql(stack, "SELECT rfc3339(expires_at) FROM document WHERE id = %d"
+              % doc)
+    d = ctl.json("document", "validate", doc, "--expires", most)
+    assert (d["from"], d["status"]) == ("PENDING", "VALID"), d
+    assert d["expires_at"] == most + "T00:00:00Z", d
+    assert sql(stack, "SELECT status || ' ' || rfc3339(expires_at) || ' ' "
+               "|| decided_by FROM document WHERE id = %d" % doc) == \
+        "VALID %sT00:00:00Z pytest" % most
+    assert audit(stack, "document", doc) == [
+        ("pytest", "create"), ("pytest", "validate"), ("pytest", "expiry")]
+    detail = json.loads(sql(stack, "SELECT detail FROM audit_log WHERE "
+                            "object_type = 'document' AND object_id = '%s' "
+                            "AND action = 'expiry'" % doc))
+    assert detail == {"organization": org,
+                      "expires_at": most + "T00:00:00Z",
+                      "previous": old}, detail
+    # --days N: N days from today (UTC); tomorrow is the nearest
+    doc2 = ctl.json("document", "add", "--org", org, "--kind",
+                    "REQUEST_FORM")["id"]
+    f = fields(ctl.ok("document", "validate", doc2, "--days", 1))
+    assert f["status"] == "VALID"
+    assert sql(stack, "SELECT expires_at = ((now() AT TIME ZONE 'UTC')"
+               "::date + 1)::timestamp AT TIME ZONE 'UTC' FROM document "
+               "WHERE id = %d" % doc2) == "t"
+    assert [x for _, x in audit(stack, "document", doc2)] == \
+        ["create", "validate", "expiry"]
 
 
 def test_document_expire_puts_external_accounts_pending(stack, ctl):
@@ -495,7 +558,7 @@ def test_document_expire_puts_external_accounts_pending(stack, ctl):
               want="no VALID ORGANIZATION_PROOF document")
     new = ctl.json("document", "add", "--org", org, "--kind",
                    "ORGANIZATION_PROOF", "--days", 10)["id"]
-    ctl.ok("document", "validate", new)
+    ctl.ok("document", "validate", new, "--days", 10)
     ctl.ok("external-account", "activate", xa)
     assert ctl.json("external-account", "show", xa)["status"] == "VALID"
 

@@ -256,7 +256,7 @@ class Tenant:
         for kind in ("ORGANIZATION_PROOF", "REQUEST_FORM"):
             d = ctl(stack, "document", "add", "--org", self.org, "--kind",
                     kind, "--reference", "test " + tag, "--days", 365)
-            ctl(stack, "document", "validate", d["id"])
+            ctl(stack, "document", "validate", d["id"], "--days", 365)
             self.docs[kind] = d["id"]
         ctl(stack, "organization", "validate", self.org)
         if credit:

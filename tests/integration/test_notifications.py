@@ -242,7 +242,8 @@ class Customer:
             args += ["--reference", reference]
         doc = json.loads(self.stack.acmectl(*args))["id"]
         if validate:
-            self.stack.acmectl("document", "validate", str(doc))
+            self.stack.acmectl("document", "validate", str(doc), "--days",
+                               str(days))
         return doc
 
     def client(self):
@@ -431,7 +432,8 @@ def test_missing_documents_french(stack, uniq, sink):
         "'8 days' WHERE recipient = '%s'" % cust.email)
     for d in json.loads(stack.acmectl("document", "list", "--org",
                                       str(cust.org), "--json")):
-        stack.acmectl("document", "validate", str(d["id"]))
+        stack.acmectl("document", "validate", str(d["id"]), "--days",
+                      "365")
     cust.document("REQUEST_FORM", 365)
     stack.acmectl("organization", "validate", str(cust.org))
     stack.acmectl("external-account", "activate", str(cust.ext))

@@ -24,7 +24,7 @@ def new_org(stack, uniq):
         doc = json.loads(stack.acmectl(
             "document", "add", "--org", str(org), "--kind", kind,
             "--days", "30", "--json"))["id"]
-        stack.acmectl("document", "validate", str(doc))
+        stack.acmectl("document", "validate", str(doc), "--days", "30")
     stack.acmectl("organization", "validate", str(org))
     stack.acmectl("credit", "add", "--org", str(org), "--amount", "10")
     ext = json.loads(stack.acmectl(

@@ -1125,6 +1125,57 @@ def test_client_address_rate_limit(web):
     assert r.status == 401, r.status
 
 
+def test_signup_limit_per_client_address(web):
+    """At most web_signup_max_per_hour sign-ups per client address in an
+    hour (sql/016_signup_limit.sql): the next one is refused with 429, in
+    English or French, before anything is written; another address still
+    signs up. The suite's stack allows stackmod.Stack.SIGNUP_MAX (its
+    tests sign up from 127.0.0.1): the count of this test's address is
+    filled up to 5 below the limit first."""
+    addr, other = "127.0.0.31", "127.0.0.32"
+    subject = "signup:ip:%s" % addr
+    sql(web, "INSERT INTO web_login_failure (subject) SELECT '%s' FROM "
+        "generate_series(1, %d)" % (subject, stackmod.Stack.SIGNUP_MAX - 5))
+
+    def attempt(source, lang="en"):
+        c = WebClient(web.web_url, web.tls_ca, source=source, lang=lang)
+        tag = uuid.uuid4().hex[:8]
+        email = "limit-%s@customer.test" % tag
+        r = webclient.signup(c, email, "Pass-" + uuid.uuid4().hex,
+                             "Org limit %s" % tag)
+        return r, email, "Org limit %s" % tag
+
+    for i in range(5):
+        r, email, _ = attempt(addr)
+        assert r.status == 200, "sign-up %d: HTTP %d %s" % (
+            i + 1, r.status, visible_text(r.text)[:500])
+        assert sql(web, "SELECT count(*) FROM external_account WHERE "
+                   "email = '%s'" % email) == "1"
+    counts = ("SELECT (SELECT count(*) FROM organization) || ' ' || "
+              "(SELECT count(*) FROM external_account) || ' ' || "
+              "(SELECT count(*) FROM outbox) || ' ' || "
+              "(SELECT count(*) FROM web_login_failure)")
+    before = sql(web, counts)
+    r, email, org = attempt(addr)
+    assert r.status == 429, r.status
+    assert "Too many sign-ups from your network; try again in an hour" in \
+        visible_text(r.text), visible_text(r.text)[:500]
+    r, _, _ = attempt(addr, lang="fr")
+    assert r.status == 429, r.status
+    assert "Trop d'inscriptions depuis votre réseau ; réessayez dans une " \
+        "heure" in visible_text(r.text), visible_text(r.text)[:500]
+    assert sql(web, counts) == before
+    assert sql(web, "SELECT count(*) FROM organization WHERE name = '%s'"
+               % org) == "0"
+    # another address is not concerned
+    r, email, _ = attempt(other)
+    assert r.status == 200, r.status
+    assert sql(web, "SELECT count(*) FROM external_account WHERE email = "
+               "'%s'" % email) == "1"
+    assert sql(web, "SELECT count(*) FROM web_login_failure WHERE "
+               "subject = 'signup:ip:%s'" % other) == "1"
+
+
 def test_client_rate_limit_groups_an_ipv6_64(web):
     """The per-client limit counts an IPv6 /64 as one client (a customer's
     line holds a whole /64), an IPv4 address as itself."""

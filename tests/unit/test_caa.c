@@ -2,7 +2,7 @@
  * test_caa.c - CAA (common/caa.c, RFC 8659 and RFC 8657): the record and
  * value parsers, the matching of one value, and caa_check() against a
  * mock dns_query() answering from an in-memory zone with wire-format
- * messages (the mock is the one of test_dns.c, with CAA records).
+ * messages (the mock of mockdns.c, with CAA records).
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -24,57 +24,35 @@
 #include "problem.h"
 #include "util.h"
 
-/* ------------------------------------------------------------------ */
-/* The mock zone and dns_query()                                       */
+#include "mockdns.h"
 
-#define ZONE_MAX	96
+/* ------------------------------------------------------------------ */
+/* The zone (the mock dns_query() of mockdns.c, asked for CAA only)    */
+
 #define QLOG_MAX	16
 
-struct zrec {
-	const char	*name;
-	int		 type;
-	unsigned char	 rdata[512];
-	size_t		 rdlen;
-};
-
-/* A forced outcome for (name, type); type 0 matches every type. */
-struct zfail {
-	const char	*name;
-	int		 type;
-	int		 rcode;		/* what dns_query reports */
-	int		 in_packet;	/* 1: an answer with this RCODE */
-	int		 garbage;	/* 1: a malformed answer */
-};
-
-static struct zrec zone[ZONE_MAX];
-static size_t nzone;
-static struct zfail zfails[ZONE_MAX];
-static size_t nzfails;
-static int nqueries;
 /* the names queried, separated by spaces */
 static char qlog[QLOG_MAX * 256];
+
+/* Checks a query (never the root, never an empty or absolute name, CAA
+ * only) and logs its name. */
+static void
+log_query(const char *name, int type)
+{
+	assert_true(name[0] != '\0' && name[strlen(name) - 1] != '.');
+	assert_int_equal(type, CAA_TYPE);
+	assert_true(mockdns.queries <= QLOG_MAX);
+	if (qlog[0] != '\0')
+		strcat(qlog, " ");
+	strcat(qlog, name);
+}
 
 static void
 zone_reset(void)
 {
-	memset(zone, 0, sizeof(zone));
-	nzone = 0;
-	memset(zfails, 0, sizeof(zfails));
-	nzfails = 0;
-	nqueries = 0;
+	mockdns_reset();
+	mockdns.onquery = log_query;
 	qlog[0] = '\0';
-}
-
-static void
-zone_add(const char *name, int type, const void *rdata, size_t rdlen)
-{
-	assert_true(nzone < ZONE_MAX);
-	assert_true(rdlen <= sizeof(zone[0].rdata));
-	zone[nzone].name = name;
-	zone[nzone].type = type;
-	memcpy(zone[nzone].rdata, rdata, rdlen);
-	zone[nzone].rdlen = rdlen;
-	nzone++;
 }
 
 /* Adds a CAA record: flags octet, tag length, tag, value. */
@@ -90,167 +68,13 @@ zone_caa(const char *name, unsigned flags, const char *tag,
 	rd[1] = (unsigned char)tlen;
 	memcpy(rd + 2, tag, tlen);
 	memcpy(rd + 2 + tlen, value, vlen);
-	zone_add(name, CAA_TYPE, rd, 2 + tlen + vlen);
+	mockdns_add(name, CAA_TYPE, rd, 2 + tlen + vlen);
 }
 
 static void
 zone_a(const char *name)
 {
-	static const unsigned char a[4] = { 192, 0, 2, 1 };
-
-	zone_add(name, ns_t_a, a, sizeof(a));
-}
-
-/* Encodes name in uncompressed wire format; returns its length. */
-static size_t
-wire_name(const char *name, unsigned char *out)
-{
-	size_t len = 0, n;
-	const char *dot;
-
-	while (*name != '\0') {
-		dot = strchr(name, '.');
-		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
-		out[len++] = (unsigned char)n;
-		memcpy(out + len, name, n);
-		len += n;
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	out[len++] = 0;
-	return len;
-}
-
-static void
-zone_cname(const char *name, const char *target)
-{
-	unsigned char rd[256];
-
-	zone_add(name, ns_t_cname, rd, wire_name(target, rd));
-}
-
-static void
-zone_fail(const char *name, int type, int rcode, int in_packet, int garbage)
-{
-	assert_true(nzfails < ZONE_MAX);
-	zfails[nzfails].name = name;
-	zfails[nzfails].type = type;
-	zfails[nzfails].rcode = rcode;
-	zfails[nzfails].in_packet = in_packet;
-	zfails[nzfails].garbage = garbage;
-	nzfails++;
-}
-
-/* Appends one record (owner given as a compression pointer to the
- * question, or spelled out) to the answer being built. */
-static size_t
-put_rr(unsigned char *ans, size_t len, const char *owner,
-    const struct zrec *z)
-{
-	if (owner == NULL) {
-		ans[len++] = 0xc0;
-		ans[len++] = HFIXEDSZ;
-	} else
-		len += wire_name(owner, ans + len);
-	ns_put16((unsigned)z->type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	ns_put32(300, ans + len + 4);
-	ns_put16((unsigned)z->rdlen, ans + len + 8);
-	memcpy(ans + len + 10, z->rdata, z->rdlen);
-	return len + 10 + z->rdlen;
-}
-
-/* Builds a response header and question for name and type. */
-static size_t
-put_question(const char *name, int type, int rcode, unsigned char *ans)
-{
-	HEADER *h = (HEADER *)ans;
-	size_t len;
-
-	memset(ans, 0, HFIXEDSZ);
-	h->id = htons(0x1234);
-	h->qr = 1;
-	h->rd = 1;
-	h->ra = 1;
-	h->rcode = (unsigned)rcode;
-	h->qdcount = htons(1);
-	len = HFIXEDSZ + wire_name(name, ans + HFIXEDSZ);
-	ns_put16((unsigned)type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	return len + 4;
-}
-
-/* The mock: answers from zone[], zfails[]; logs the names asked. */
-int
-dns_query(const struct dns_resolver *r, const char *name, int type,
-    unsigned char *ans, size_t anslen, int *rcode)
-{
-	char cname[NS_MAXDNAME];
-	const char *target = name;
-	size_t i, len, an = 0;
-	int exists = 0;
-
-	(void)r;
-	assert_true(anslen >= 4096);
-	/* never the root, never an empty or absolute name */
-	assert_true(name[0] != '\0' && name[strlen(name) - 1] != '.');
-	assert_int_equal(type, CAA_TYPE);
-	nqueries++;
-	assert_true(nqueries <= QLOG_MAX);
-	if (qlog[0] != '\0')
-		strcat(qlog, " ");
-	strcat(qlog, name);
-	for (i = 0; i < nzfails; i++) {
-		if (strcasecmp(zfails[i].name, name) != 0 ||
-		    (zfails[i].type != 0 && zfails[i].type != type))
-			continue;
-		if (zfails[i].garbage) {
-			memset(ans, 0xff, 20);
-			*rcode = 0;
-			return 20;
-		}
-		if (zfails[i].in_packet) {
-			*rcode = 0;
-			return (int)put_question(name, type, zfails[i].rcode,
-			    ans);
-		}
-		*rcode = zfails[i].rcode;
-		return -1;
-	}
-
-	len = put_question(name, type, 0, ans);
-	/* a CNAME at the name: answer it, then the target's records */
-	for (i = 0; i < nzone; i++)
-		if (strcasecmp(zone[i].name, name) == 0 &&
-		    zone[i].type == ns_t_cname && type != ns_t_cname) {
-			len = put_rr(ans, len, NULL, &zone[i]);
-			an++;
-			assert_true(ns_name_ntop(zone[i].rdata, cname,
-			    sizeof(cname)) > 0);
-			target = cname;
-			break;
-		}
-	for (i = 0; i < nzone; i++) {
-		if (strcasecmp(zone[i].name, target) != 0)
-			continue;
-		exists = 1;
-		if (zone[i].type != type)
-			continue;
-		len = put_rr(ans, len, target == name ? NULL : target,
-		    &zone[i]);
-		an++;
-	}
-	if (an == 0) {
-		for (i = 0; i < nzone; i++)
-			if (strcasecmp(zone[i].name, name) == 0)
-				exists = 1;
-		*rcode = exists ? DNS_RCODE_NOERROR : DNS_RCODE_NXDOMAIN;
-		return -1;
-	}
-	((HEADER *)ans)->ancount = htons((uint16_t)an);
-	*rcode = 0;
-	return (int)len;
+	mockdns_addr(name, "192.0.2.1");
 }
 
 static struct dns_resolver resolver;
@@ -671,22 +495,22 @@ setup_check_zone(void **state)
 	zone_caa("badval2.example", 0, "issue", "certigna.com.");
 	zone_caa("param.example", 0, "issue", "certigna.com; foo=bar");
 	zone_caa("quote.example", 0, "issue", "other\001\"\\\303\251.ex");
-	zone_cname("cname.example", "deny.example");
-	zone_cname("cname-allow.example", "allow.example");
+	mockdns_cname("cname.example", "deny.example");
+	mockdns_cname("cname-allow.example", "allow.example");
 	zone_caa("par.example", 0, "issue", "other.example");
-	zone_cname("c.par.example", "target.nocaa.test");
+	mockdns_cname("c.par.example", "target.nocaa.test");
 	zone_a("target.nocaa.test");
 	zone_caa("nocaa.test", 0, "issue", "certigna.com");
-	zone_fail("sf.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 0, 0);
-	zone_fail("sfp.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 1, 0);
-	zone_fail("to.example", CAA_TYPE, DNS_RCODE_TRANSPORT, 0, 0);
-	zone_fail("ref.example", CAA_TYPE, ns_r_refused, 0, 0);
-	zone_fail("odd.example", CAA_TYPE, 12, 1, 0);
-	zone_fail("garbage.example", CAA_TYPE, 0, 0, 1);
-	zone_fail("nxpkt.example", CAA_TYPE, ns_r_nxdomain, 1, 0);
-	zone_fail("sftld", CAA_TYPE, DNS_RCODE_SERVFAIL, 0, 0);
-	zone_add("badrr.example", CAA_TYPE, taglen0, sizeof(taglen0));
-	zone_add("cutrr.example", CAA_TYPE, cut, sizeof(cut));
+	mockdns_fail("sf.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 0, 0);
+	mockdns_fail("sfp.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 1, 0);
+	mockdns_fail("to.example", CAA_TYPE, DNS_RCODE_TRANSPORT, 0, 0);
+	mockdns_fail("ref.example", CAA_TYPE, ns_r_refused, 0, 0);
+	mockdns_fail("odd.example", CAA_TYPE, 12, 1, 0);
+	mockdns_fail("garbage.example", CAA_TYPE, 0, 0, 1);
+	mockdns_fail("nxpkt.example", CAA_TYPE, ns_r_nxdomain, 1, 0);
+	mockdns_fail("sftld", CAA_TYPE, DNS_RCODE_SERVFAIL, 0, 0);
+	mockdns_add("badrr.example", CAA_TYPE, taglen0, sizeof(taglen0));
+	mockdns_add("cutrr.example", CAA_TYPE, cut, sizeof(cut));
 	return 0;
 }
 
@@ -872,7 +696,7 @@ test_check(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&p, 0, sizeof(p));
-		nqueries = 0;
+		mockdns.queries = 0;
 		qlog[0] = '\0';
 		got = caa_check(&resolver, cases[i].name, cases[i].wildcard,
 		    ids, 2, cases[i].account, cases[i].method, &p);

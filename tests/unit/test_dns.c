@@ -31,234 +31,7 @@
 #include "util.h"
 #include "validate.h"
 
-/* ------------------------------------------------------------------ */
-/* The mock zone and dns_query()                                       */
-
-#define ZONE_MAX	32
-
-struct zrec {
-	const char	*name;
-	int		 type;
-	unsigned char	 rdata[512];
-	size_t		 rdlen;
-};
-
-/* A forced outcome for (name, type); type 0 matches every type. */
-struct zfail {
-	const char	*name;
-	int		 type;
-	int		 rcode;		/* what dns_query reports */
-	int		 in_packet;	/* 1: an answer with this RCODE */
-	int		 garbage;	/* 1: a malformed answer */
-};
-
-static struct zrec zone[ZONE_MAX];
-static size_t nzone;
-static struct zfail zfails[ZONE_MAX];
-static size_t nzfails;
-static int nqueries;
-
-static void
-zone_reset(void)
-{
-	memset(zone, 0, sizeof(zone));
-	nzone = 0;
-	memset(zfails, 0, sizeof(zfails));
-	nzfails = 0;
-	nqueries = 0;
-}
-
-static void
-zone_add(const char *name, int type, const void *rdata, size_t rdlen)
-{
-	assert_true(nzone < ZONE_MAX);
-	assert_true(rdlen <= sizeof(zone[0].rdata));
-	zone[nzone].name = name;
-	zone[nzone].type = type;
-	memcpy(zone[nzone].rdata, rdata, rdlen);
-	zone[nzone].rdlen = rdlen;
-	nzone++;
-}
-
-/* Adds a TXT record made of the given character-strings (NULL ends). */
-static void
-zone_txt(const char *name, ...)
-{
-	unsigned char rd[512];
-	size_t len = 0, n;
-	const char *s;
-	va_list ap;
-
-	va_start(ap, name);
-	while ((s = va_arg(ap, const char *)) != NULL) {
-		n = strlen(s);
-		assert_true(n < 256 && len + 1 + n <= sizeof(rd));
-		rd[len++] = (unsigned char)n;
-		memcpy(rd + len, s, n);
-		len += n;
-	}
-	va_end(ap);
-	zone_add(name, ns_t_txt, rd, len);
-}
-
-static void
-zone_a(const char *name, const char *addr)
-{
-	unsigned char a[16];
-
-	if (strchr(addr, ':') != NULL) {
-		assert_int_equal(inet_pton(AF_INET6, addr, a), 1);
-		zone_add(name, ns_t_aaaa, a, 16);
-	} else {
-		assert_int_equal(inet_pton(AF_INET, addr, a), 1);
-		zone_add(name, ns_t_a, a, 4);
-	}
-}
-
-/* Encodes name in uncompressed wire format; returns its length. */
-static size_t
-wire_name(const char *name, unsigned char *out)
-{
-	size_t len = 0, n;
-	const char *dot;
-
-	while (*name != '\0') {
-		dot = strchr(name, '.');
-		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
-		out[len++] = (unsigned char)n;
-		memcpy(out + len, name, n);
-		len += n;
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	out[len++] = 0;
-	return len;
-}
-
-static void
-zone_cname(const char *name, const char *target)
-{
-	unsigned char rd[256];
-
-	zone_add(name, ns_t_cname, rd, wire_name(target, rd));
-}
-
-static void
-zone_fail(const char *name, int type, int rcode, int in_packet, int garbage)
-{
-	assert_true(nzfails < ZONE_MAX);
-	zfails[nzfails].name = name;
-	zfails[nzfails].type = type;
-	zfails[nzfails].rcode = rcode;
-	zfails[nzfails].in_packet = in_packet;
-	zfails[nzfails].garbage = garbage;
-	nzfails++;
-}
-
-/* Appends one record (owner given as a compression pointer to the
- * question, or spelled out) to the answer being built. */
-static size_t
-put_rr(unsigned char *ans, size_t len, const char *owner,
-    const struct zrec *z)
-{
-	if (owner == NULL) {
-		ans[len++] = 0xc0;
-		ans[len++] = HFIXEDSZ;
-	} else
-		len += wire_name(owner, ans + len);
-	ns_put16((unsigned)z->type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	ns_put32(300, ans + len + 4);
-	ns_put16((unsigned)z->rdlen, ans + len + 8);
-	memcpy(ans + len + 10, z->rdata, z->rdlen);
-	return len + 10 + z->rdlen;
-}
-
-/* Builds a response header and question for name and type. */
-static size_t
-put_question(const char *name, int type, int rcode, unsigned char *ans)
-{
-	HEADER *h = (HEADER *)ans;
-	size_t len;
-
-	memset(ans, 0, HFIXEDSZ);
-	h->id = htons(0x1234);
-	h->qr = 1;
-	h->rd = 1;
-	h->ra = 1;
-	h->rcode = (unsigned)rcode;
-	h->qdcount = htons(1);
-	len = HFIXEDSZ + wire_name(name, ans + HFIXEDSZ);
-	ns_put16((unsigned)type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	return len + 4;
-}
-
-/* The mock: answers from zone[], zfails[]. */
-int
-dns_query(const struct dns_resolver *r, const char *name, int type,
-    unsigned char *ans, size_t anslen, int *rcode)
-{
-	char cname[NS_MAXDNAME];
-	const char *target = name;
-	size_t i, len, an = 0;
-	int exists = 0;
-
-	(void)r;
-	assert_true(anslen >= 4096);
-	nqueries++;
-	for (i = 0; i < nzfails; i++) {
-		if (strcasecmp(zfails[i].name, name) != 0 ||
-		    (zfails[i].type != 0 && zfails[i].type != type))
-			continue;
-		if (zfails[i].garbage) {
-			memset(ans, 0xff, 20);
-			*rcode = 0;
-			return 20;
-		}
-		if (zfails[i].in_packet) {
-			*rcode = 0;
-			return (int)put_question(name, type, zfails[i].rcode,
-			    ans);
-		}
-		*rcode = zfails[i].rcode;
-		return -1;
-	}
-
-	len = put_question(name, type, 0, ans);
-	/* a CNAME at the name: answer it, then the target's records */
-	for (i = 0; i < nzone; i++)
-		if (strcasecmp(zone[i].name, name) == 0 &&
-		    zone[i].type == ns_t_cname && type != ns_t_cname) {
-			len = put_rr(ans, len, NULL, &zone[i]);
-			an++;
-			assert_true(ns_name_ntop(zone[i].rdata, cname,
-			    sizeof(cname)) > 0);
-			target = cname;
-			break;
-		}
-	for (i = 0; i < nzone; i++) {
-		if (strcasecmp(zone[i].name, target) != 0)
-			continue;
-		exists = 1;
-		if (zone[i].type != type)
-			continue;
-		len = put_rr(ans, len, target == name ? NULL : target,
-		    &zone[i]);
-		an++;
-	}
-	if (an == 0) {
-		for (i = 0; i < nzone; i++)
-			if (strcasecmp(zone[i].name, name) == 0)
-				exists = 1;
-		*rcode = exists ? DNS_RCODE_NOERROR : DNS_RCODE_NXDOMAIN;
-		return -1;
-	}
-	((HEADER *)ans)->ancount = htons((uint16_t)an);
-	*rcode = 0;
-	return (int)len;
-}
+#include "mockdns.h"
 
 static struct dns_resolver resolver;
 
@@ -266,7 +39,7 @@ static int
 setup_zone(void **state)
 {
 	(void)state;
-	zone_reset();
+	mockdns_reset();
 	assert_int_equal(dns_resolver_parse(&resolver, "127.0.0.1:53"), 1);
 	return 0;
 }
@@ -275,7 +48,7 @@ static int
 teardown_zone(void **state)
 {
 	(void)state;
-	zone_reset();
+	mockdns_reset();
 	return 0;
 }
 
@@ -358,7 +131,7 @@ test_txt_multi_string(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_txt("a.example", "abc", "def", "", "ghi", NULL);
+	mockdns_txt("a.example", "abc", "def", "", "ghi", NULL);
 	assert_int_equal(dns_txt(&resolver, "a.example", &t, &n, &p), 1);
 	assert_int_equal(n, 1);
 	assert_string_equal(t[0], "abcdefghi");
@@ -373,11 +146,11 @@ test_txt_several(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_txt("a.example", "first", NULL);
-	zone_a("a.example", "192.0.2.1");
-	zone_txt("a.example", "sec", "ond", NULL);
-	zone_txt("a.example", NULL);		/* empty TXT */
-	zone_txt("b.example", "other", NULL);
+	mockdns_txt("a.example", "first", NULL);
+	mockdns_addr("a.example", "192.0.2.1");
+	mockdns_txt("a.example", "sec", "ond", NULL);
+	mockdns_txt("a.example", NULL);		/* empty TXT */
+	mockdns_txt("b.example", "other", NULL);
 	assert_int_equal(dns_txt(&resolver, "A.Example", &t, &n, &p), 1);
 	assert_int_equal(n, 3);
 	assert_string_equal(t[0], "first");
@@ -394,7 +167,7 @@ test_txt_nxdomain_nodata(void **state)
 	size_t n = 99;
 
 	(void)state;
-	zone_a("a.example", "192.0.2.1");
+	mockdns_addr("a.example", "192.0.2.1");
 	assert_int_equal(dns_txt(&resolver, "nx.example", &t, &n, &p), 1);
 	assert_int_equal(n, 0);
 	assert_null(t);
@@ -404,7 +177,7 @@ test_txt_nxdomain_nodata(void **state)
 	assert_int_equal(n, 0);
 	assert_null(t);
 	/* NXDOMAIN told in the answer's header rather than by -1 */
-	zone_fail("nx2.example", 0, ns_r_nxdomain, 1, 0);
+	mockdns_fail("nx2.example", 0, ns_r_nxdomain, 1, 0);
 	assert_int_equal(dns_txt(&resolver, "nx2.example", &t, &n, &p), 1);
 	assert_int_equal(n, 0);
 	assert_int_equal(p.type, PT_NONE);
@@ -436,8 +209,8 @@ test_txt_failures(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		zone_reset();
-		zone_fail("f.example", ns_t_txt, cases[i].rcode,
+		mockdns_reset();
+		mockdns_fail("f.example", ns_t_txt, cases[i].rcode,
 		    cases[i].in_packet, cases[i].garbage);
 		memset(&p, 0, sizeof(p));
 		t = (char **)&n;
@@ -461,8 +234,8 @@ test_txt_cname(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_cname("_acme-challenge.a.example", "a.validation.example");
-	zone_txt("a.validation.example", "token", NULL);
+	mockdns_cname("_acme-challenge.a.example", "a.validation.example");
+	mockdns_txt("a.validation.example", "token", NULL);
 	assert_int_equal(dns_txt(&resolver, "_acme-challenge.a.example", &t,
 	    &n, &p), 1);
 	assert_int_equal(n, 1);
@@ -480,15 +253,15 @@ test_txt_malformed_rdata(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_add("m.example", ns_t_txt, overrun, sizeof(overrun));
+	mockdns_add("m.example", ns_t_txt, overrun, sizeof(overrun));
 	assert_int_equal(dns_txt(&resolver, "m.example", &t, &n, &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_string_equal(p.detail, "malformed TXT record for m.example");
 	assert_null(t);
 
-	zone_reset();
+	mockdns_reset();
 	memset(&p, 0, sizeof(p));
-	zone_add("z.example", ns_t_txt, nul, sizeof(nul));
+	mockdns_add("z.example", ns_t_txt, nul, sizeof(nul));
 	assert_int_equal(dns_txt(&resolver, "z.example", &t, &n, &p), 1);
 	assert_int_equal(n, 1);
 	assert_string_equal(t[0], "a?bc");	/* a NUL cannot hide a tail */
@@ -515,9 +288,9 @@ test_txt_invalid_name(void **state)
 		assert_int_equal(dns_txt(&resolver, names[i], &t, &n, &p), 0);
 		assert_int_equal(p.type, PT_DNS);
 	}
-	assert_int_equal(nqueries, 0);
+	assert_int_equal(mockdns.queries, 0);
 	/* a final dot is fine */
-	zone_txt("ok.example.", "x", NULL);
+	mockdns_txt("ok.example.", "x", NULL);
 	assert_int_equal(dns_txt(&resolver, "ok.example.", &t, &n, &p), 1);
 	assert_int_equal(n, 1);
 	dns_strings_free(t, n);
@@ -547,11 +320,11 @@ test_addrs(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_a("h.example", "2001:db8::1");
-	zone_a("h.example", "192.0.2.1");
-	zone_a("h.example", "192.0.2.2");
-	zone_a("v6.example", "2001:db8::2");
-	zone_a("v4.example", "198.51.100.7");
+	mockdns_addr("h.example", "2001:db8::1");
+	mockdns_addr("h.example", "192.0.2.1");
+	mockdns_addr("h.example", "192.0.2.2");
+	mockdns_addr("v6.example", "2001:db8::2");
+	mockdns_addr("v4.example", "198.51.100.7");
 
 	assert_int_equal(dns_addrs(&resolver, "h.example", &a, &n, &p), 1);
 	assert_int_equal(n, 3);
@@ -572,7 +345,7 @@ test_addrs(void **state)
 	free(a);
 
 	/* a failing AAAA lookup does not hide A records */
-	zone_fail("v4.example", ns_t_aaaa, DNS_RCODE_SERVFAIL, 0, 0);
+	mockdns_fail("v4.example", ns_t_aaaa, DNS_RCODE_SERVFAIL, 0, 0);
 	assert_int_equal(dns_addrs(&resolver, "v4.example", &a, &n, &p), 1);
 	assert_int_equal(n, 1);
 	addr_text(&a[0], buf, sizeof(buf));
@@ -590,12 +363,12 @@ test_addrs_problems(void **state)
 	size_t n = 0;
 
 	(void)state;
-	zone_txt("txt.example", "x", NULL);
-	zone_a("v6.example", "2001:db8::2");
-	zone_add("bad.example", ns_t_a, short_a, sizeof(short_a));
-	zone_fail("sf.example", ns_t_a, DNS_RCODE_SERVFAIL, 0, 0);
-	zone_fail("sf6.example", ns_t_aaaa, DNS_RCODE_TRANSPORT, 0, 0);
-	zone_fail("v6.example", ns_t_a, DNS_RCODE_TRANSPORT, 0, 0);
+	mockdns_txt("txt.example", "x", NULL);
+	mockdns_addr("v6.example", "2001:db8::2");
+	mockdns_add("bad.example", ns_t_a, short_a, sizeof(short_a));
+	mockdns_fail("sf.example", ns_t_a, DNS_RCODE_SERVFAIL, 0, 0);
+	mockdns_fail("sf6.example", ns_t_aaaa, DNS_RCODE_TRANSPORT, 0, 0);
+	mockdns_fail("v6.example", ns_t_a, DNS_RCODE_TRANSPORT, 0, 0);
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(dns_addrs(&resolver, "nx.example", &a, &n, &p), 0);
@@ -619,7 +392,7 @@ test_addrs_problems(void **state)
 	assert_int_equal(dns_addrs(&resolver, "sf6.example", &a, &n, &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_string_equal(p.detail, "NXDOMAIN looking up A for sf6.example");
-	zone_txt("sf6.example", "x", NULL);
+	mockdns_txt("sf6.example", "x", NULL);
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(dns_addrs(&resolver, "sf6.example", &a, &n, &p), 0);
 	assert_string_equal(p.detail, "no answer from the name servers "
@@ -650,17 +423,17 @@ test_dns01(void **state)
 	struct problem p;
 
 	(void)state;
-	zone_txt("_acme-challenge.ok.example", DIGEST, NULL);
-	zone_txt("_acme-challenge.several.example", "stale", NULL);
-	zone_txt("_acme-challenge.several.example", "lCM7cZyQXcVHK2nnW3jjA",
+	mockdns_txt("_acme-challenge.ok.example", DIGEST, NULL);
+	mockdns_txt("_acme-challenge.several.example", "stale", NULL);
+	mockdns_txt("_acme-challenge.several.example", "lCM7cZyQXcVHK2nnW3jjA",
 	    "hNT3Fvm18UN-kWZZknKoYM", NULL);
-	zone_txt("_acme-challenge.wrong.example", "wrong\001value", NULL);
-	zone_txt("_acme-challenge.wrongs.example", "one", NULL);
-	zone_txt("_acme-challenge.wrongs.example", "two", NULL);
-	zone_txt("_acme-challenge.wrongs.example", DIGEST "x", NULL);
-	zone_a("nodata.example", "192.0.2.1");
-	zone_a("_acme-challenge.nodata.example", "192.0.2.1");
-	zone_fail("_acme-challenge.sf.example", 0, DNS_RCODE_SERVFAIL, 0, 0);
+	mockdns_txt("_acme-challenge.wrong.example", "wrong\001value", NULL);
+	mockdns_txt("_acme-challenge.wrongs.example", "one", NULL);
+	mockdns_txt("_acme-challenge.wrongs.example", "two", NULL);
+	mockdns_txt("_acme-challenge.wrongs.example", DIGEST "x", NULL);
+	mockdns_addr("nodata.example", "192.0.2.1");
+	mockdns_addr("_acme-challenge.nodata.example", "192.0.2.1");
+	mockdns_fail("_acme-challenge.sf.example", 0, DNS_RCODE_SERVFAIL, 0, 0);
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(dns01_validate(&resolver, "ok.example", KEYAUTH, &p),
@@ -1219,8 +992,8 @@ static int
 setup_http(void **state)
 {
 	setup_zone(state);
-	zone_a("test.example", "127.0.0.1");
-	zone_a("other.example", "127.0.0.1");
+	mockdns_addr("test.example", "127.0.0.1");
+	mockdns_addr("other.example", "127.0.0.1");
 	return 0;
 }
 
@@ -1392,7 +1165,7 @@ test_http01_malformed(void **state)
 	pthread_mutex_lock(&srv.lock);
 	assert_int_equal(srv.requests, before);
 	pthread_mutex_unlock(&srv.lock);
-	assert_int_equal(nqueries, 0);
+	assert_int_equal(mockdns.queries, 0);
 }
 
 int

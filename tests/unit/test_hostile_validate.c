@@ -40,204 +40,43 @@
 #include "util.h"
 #include "validate.h"
 
+#include "mockdns.h"
+
 #define KEYAUTH	"tok.thumbprint"
 #define WK	"/.well-known/acme-challenge/"
 
 /* ------------------------------------------------------------------ */
-/* The mock name server                                                */
-
-#define MZ_MAX	64
-
-struct mrec {
-	char		 name[128];
-	int		 type;
-	unsigned char	 rdata[512];
-	size_t		 rdlen;
-};
-
-static struct {
-	struct mrec	 recs[MZ_MAX];
-	size_t		 n;
-	char		 fail_name[128];	/* this name fails: */
-	int		 fail_rcode;		/* -1 transport, or RCODE */
-	int		 garbage;		/* the answer is garbage */
-	int		 chase;			/* follow CNAMEs (recursive) */
-	int		 inject;		/* add a foreign TXT record */
-	int		 queries;
-} mz;
+/* The mock name server (mockdns.c, authoritative)                     */
 
 static struct dns_resolver resolver;
 
-static void
-mz_reset(void)
-{
-	memset(&mz, 0, sizeof(mz));
-}
-
-static void
-mz_add(const char *name, int type, const void *rd, size_t rdlen)
-{
-	assert_true(mz.n < MZ_MAX && rdlen <= sizeof(mz.recs[0].rdata));
-	snprintf(mz.recs[mz.n].name, sizeof(mz.recs[0].name), "%s", name);
-	mz.recs[mz.n].type = type;
-	memcpy(mz.recs[mz.n].rdata, rd, rdlen);
-	mz.recs[mz.n].rdlen = rdlen;
-	mz.n++;
-}
-
-static void
-mz_addr(const char *name, const char *addr)
-{
-	unsigned char a[16];
-
-	if (strchr(addr, ':') != NULL) {
-		assert_int_equal(inet_pton(AF_INET6, addr, a), 1);
-		mz_add(name, ns_t_aaaa, a, 16);
-	} else {
-		assert_int_equal(inet_pton(AF_INET, addr, a), 1);
-		mz_add(name, ns_t_a, a, 4);
-	}
-}
-
-/* Encodes name in uncompressed wire format; returns its length. */
+/* Appends a foreign TXT record (of evil.example, with the right digest)
+ * to every TXT answer; returns the new length. */
 static size_t
-mz_wire(const char *name, unsigned char *out)
+inject_foreign(unsigned char *ans, size_t len, int type, size_t *an)
 {
-	size_t len = 0, n;
-	const char *dot;
+	unsigned char rd[128];
+	char *want;
 
-	while (*name != '\0') {
-		dot = strchr(name, '.');
-		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
-		out[len++] = (unsigned char)n;
-		memcpy(out + len, name, n);
-		len += n;
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	out[len++] = 0;
+	if (type != ns_t_txt)
+		return len;
+	want = sha256_b64u(KEYAUTH);
+	rd[0] = (unsigned char)strlen(want);
+	memcpy(rd + 1, want, strlen(want));
+	len = mockdns_rr(ans, len, "evil.example", ns_t_txt, rd,
+	    1 + strlen(want));
+	(*an)++;
+	free(want);
 	return len;
 }
 
+/* Empties the zone; the server is authoritative (it never follows a
+ * CNAME unless mockdns.chase). */
 static void
-mz_cname(const char *name, const char *target)
+mz_reset(void)
 {
-	unsigned char rd[256];
-
-	mz_add(name, ns_t_cname, rd, mz_wire(target, rd));
-}
-
-/* A TXT record of the given character-strings (NULL ends the list). */
-static void
-mz_txt(const char *name, ...)
-{
-	unsigned char rd[512];
-	size_t len = 0, n;
-	const char *s;
-	va_list ap;
-
-	va_start(ap, name);
-	while ((s = va_arg(ap, const char *)) != NULL) {
-		n = strlen(s);
-		rd[len++] = (unsigned char)n;
-		memcpy(rd + len, s, n);
-		len += n;
-	}
-	va_end(ap);
-	mz_add(name, ns_t_txt, rd, len);
-}
-
-static size_t
-mz_rr(unsigned char *ans, size_t len, const char *owner, int type,
-    const unsigned char *rd, size_t rdlen)
-{
-	len += mz_wire(owner, ans + len);
-	ns_put16((unsigned)type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	ns_put32(60, ans + len + 4);
-	ns_put16((unsigned)rdlen, ans + len + 8);
-	memcpy(ans + len + 10, rd, rdlen);
-	return len + 10 + rdlen;
-}
-
-/* The mock: an authoritative server over mz.recs (a CNAME at the name
- * is answered alone unless mz.chase). */
-int
-dns_query(const struct dns_resolver *r, const char *name, int type,
-    unsigned char *ans, size_t anslen, int *rcode)
-{
-	HEADER *h = (HEADER *)ans;
-	char cur[NS_MAXDNAME];
-	size_t len, i, an = 0, hops;
-	int exists = 0, moved;
-
-	(void)r;
-	assert_true(anslen >= 4096);
-	mz.queries++;
-	if (mz.fail_name[0] != '\0' && strcasecmp(mz.fail_name, name) == 0) {
-		if (mz.garbage) {
-			memset(ans, 0xff, 30);
-			*rcode = 0;
-			return 30;
-		}
-		*rcode = mz.fail_rcode;
-		return -1;
-	}
-	memset(ans, 0, HFIXEDSZ);
-	h->id = htons(7);
-	h->qr = 1;
-	h->qdcount = htons(1);
-	len = HFIXEDSZ + mz_wire(name, ans + HFIXEDSZ);
-	ns_put16((unsigned)type, ans + len);
-	ns_put16(ns_c_in, ans + len + 2);
-	len += 4;
-	snprintf(cur, sizeof(cur), "%s", name);
-	for (hops = 0; hops < 20; hops++) {
-		moved = 0;
-		for (i = 0; i < mz.n; i++) {
-			if (strcasecmp(mz.recs[i].name, cur) != 0)
-				continue;
-			exists = 1;
-			if (mz.recs[i].type == ns_t_cname && type != ns_t_cname) {
-				len = mz_rr(ans, len, cur, ns_t_cname,
-				    mz.recs[i].rdata, mz.recs[i].rdlen);
-				an++;
-				assert_true(ns_name_ntop(mz.recs[i].rdata, cur,
-				    sizeof(cur)) > 0);
-				moved = 1;
-				break;
-			}
-		}
-		if (!moved || !mz.chase)
-			break;
-	}
-	if (!moved)
-		for (i = 0; i < mz.n; i++)
-			if (strcasecmp(mz.recs[i].name, cur) == 0 &&
-			    mz.recs[i].type == type) {
-				len = mz_rr(ans, len, cur, type,
-				    mz.recs[i].rdata, mz.recs[i].rdlen);
-				an++;
-			}
-	if (mz.inject && type == ns_t_txt) {
-		unsigned char rd[128];
-		char *want = sha256_b64u(KEYAUTH);
-
-		rd[0] = (unsigned char)strlen(want);
-		memcpy(rd + 1, want, strlen(want));
-		len = mz_rr(ans, len, "evil.example", ns_t_txt, rd,
-		    1 + strlen(want));
-		an++;
-		free(want);
-	}
-	if (an == 0) {
-		*rcode = exists ? DNS_RCODE_NOERROR : DNS_RCODE_NXDOMAIN;
-		return -1;
-	}
-	h->ancount = htons((uint16_t)an);
-	*rcode = 0;
-	return (int)len;
+	mockdns_reset();
+	mockdns.authoritative = 1;
 }
 
 static int
@@ -268,17 +107,17 @@ test_dns01_cname_chain(void **state)
 
 	(void)state;
 	/* across zones: each link is asked for separately */
-	mz_cname("_acme-challenge.a.example", "b.example");
-	mz_cname("b.example", "C.Example");
-	mz_txt("c.example", "stale", NULL);
-	mz_txt("c.example", digest, NULL);
+	mockdns_cname("_acme-challenge.a.example", "b.example");
+	mockdns_cname("b.example", "C.Example");
+	mockdns_txt("c.example", "stale", NULL);
+	mockdns_txt("c.example", digest, NULL);
 	assert_int_equal(d01("a.example", &p), 1);
-	assert_int_equal(mz.queries, 3);
+	assert_int_equal(mockdns.queries, 3);
 	/* a recursive server answers the whole chain at once */
-	mz.queries = 0;
-	mz.chase = 1;
+	mockdns.queries = 0;
+	mockdns.chase = 1;
 	assert_int_equal(d01("*.a.example", &p), 1);
-	assert_int_equal(mz.queries, 1);
+	assert_int_equal(mockdns.queries, 1);
 }
 
 static void
@@ -290,11 +129,11 @@ test_dns01_split_strings(void **state)
 	(void)state;
 	snprintf(a, sizeof(a), "%.10s", digest);
 	snprintf(b, sizeof(b), "%s", digest + 10);
-	mz_txt("_acme-challenge.split.example", a, b, NULL);
+	mockdns_txt("_acme-challenge.split.example", a, b, NULL);
 	assert_int_equal(d01("split.example", &p), 1);
 	/* two records with the halves are not one value */
-	mz_txt("_acme-challenge.halves.example", a, NULL);
-	mz_txt("_acme-challenge.halves.example", b, NULL);
+	mockdns_txt("_acme-challenge.halves.example", a, NULL);
+	mockdns_txt("_acme-challenge.halves.example", b, NULL);
 	assert_int_equal(d01("halves.example", &p), 0);
 	assert_int_equal(p.type, PT_UNAUTHORIZED);
 }
@@ -309,33 +148,33 @@ test_dns01_loops_and_bounds(void **state)
 	size_t i;
 
 	(void)state;
-	mz_cname("_acme-challenge.loop.example", "x.example");
-	mz_cname("x.example", "y.example");
-	mz_cname("y.example", "_acme-challenge.loop.example.");
+	mockdns_cname("_acme-challenge.loop.example", "x.example");
+	mockdns_cname("x.example", "y.example");
+	mockdns_cname("y.example", "_acme-challenge.loop.example.");
 	assert_int_equal(d01("loop.example", &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_non_null(strstr(p.detail, "CNAME loop"));
 
-	mz_cname("_acme-challenge.self.example", "_acme-challenge.SELF.example");
+	mockdns_cname("_acme-challenge.self.example", "_acme-challenge.SELF.example");
 	assert_int_equal(d01("self.example", &p), 0);
 	assert_non_null(strstr(p.detail, "CNAME loop"));
 
 	/* 8 links are followed, 9 are not */
-	mz_cname("_acme-challenge.eight.example", links[0]);
+	mockdns_cname("_acme-challenge.eight.example", links[0]);
 	for (i = 0; i + 1 < 8; i++)
-		mz_cname(links[i], links[i + 1]);
-	mz_txt(links[7], digest, NULL);
+		mockdns_cname(links[i], links[i + 1]);
+	mockdns_txt(links[7], digest, NULL);
 	assert_int_equal(d01("eight.example", &p), 1);
 	mz_reset();
-	mz_cname("_acme-challenge.nine.example", links[0]);
+	mockdns_cname("_acme-challenge.nine.example", links[0]);
 	for (i = 0; i + 1 < 9; i++)
-		mz_cname(links[i], links[i + 1]);
-	mz_txt(links[8], digest, NULL);
+		mockdns_cname(links[i], links[i + 1]);
+	mockdns_txt(links[8], digest, NULL);
 	assert_int_equal(d01("nine.example", &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_non_null(strstr(p.detail, "longer than 8 links"));
 	/* the same, answered at once by a recursive server */
-	mz.chase = 1;
+	mockdns.chase = 1;
 	assert_int_equal(d01("nine.example", &p), 0);
 	assert_non_null(strstr(p.detail, "longer than 8 links"));
 }
@@ -347,8 +186,8 @@ test_dns01_foreign_records(void **state)
 
 	(void)state;
 	/* a TXT record of another owner in the answer does not count */
-	mz.inject = 1;
-	mz_txt("_acme-challenge.f.example", "other", NULL);
+	mockdns.extra = inject_foreign;
+	mockdns_txt("_acme-challenge.f.example", "other", NULL);
 	assert_int_equal(d01("f.example", &p), 0);
 	assert_int_equal(p.type, PT_UNAUTHORIZED);
 	assert_string_equal(p.detail, "incorrect TXT record \"other\" found "
@@ -360,35 +199,34 @@ test_dns01_foreign_records(void **state)
 static void
 test_dns01_failures(void **state)
 {
+	struct mockdns_fail *f;
 	struct problem p;
 
 	(void)state;
-	mz_cname("_acme-challenge.t.example", "target.example");
+	mockdns_cname("_acme-challenge.t.example", "target.example");
 	/* the target does not exist */
 	assert_int_equal(d01("t.example", &p), 0);
 	assert_int_equal(p.type, PT_UNAUTHORIZED);
 	assert_string_equal(p.detail, "no TXT record found at "
 	    "_acme-challenge.t.example (through CNAME to target.example)");
 	/* SERVFAIL and timeout at the target are dns problems */
-	snprintf(mz.fail_name, sizeof(mz.fail_name), "target.example");
-	mz.fail_rcode = DNS_RCODE_SERVFAIL;
+	f = mockdns_fail("target.example", 0, DNS_RCODE_SERVFAIL, 0, 0);
 	assert_int_equal(d01("t.example", &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_string_equal(p.detail, "SERVFAIL looking up TXT for "
 	    "target.example");
-	mz.fail_rcode = DNS_RCODE_TRANSPORT;
+	f->rcode = DNS_RCODE_TRANSPORT;
 	assert_int_equal(d01("t.example", &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_non_null(strstr(p.detail, "timeout"));
-	mz.garbage = 1;
+	f->garbage = 1;
 	assert_int_equal(d01("t.example", &p), 0);
 	assert_int_equal(p.type, PT_DNS);
 	assert_non_null(strstr(p.detail, "malformed DNS answer"));
 	/* at the name itself */
-	snprintf(mz.fail_name, sizeof(mz.fail_name),
-	    "_acme-challenge.t.example");
-	mz.garbage = 0;
-	mz.fail_rcode = 5;
+	snprintf(f->name, sizeof(f->name), "_acme-challenge.t.example");
+	f->garbage = 0;
+	f->rcode = 5;
 	assert_int_equal(d01("t.example", &p), 0);
 	assert_string_equal(p.detail, "REFUSED looking up TXT for "
 	    "_acme-challenge.t.example");
@@ -685,9 +523,9 @@ static int
 setup_http(void **state)
 {
 	setup_dns(state);
-	mz_addr("test.example", "127.0.0.1");
-	mz_addr("tls.example", "127.0.0.1");
-	mz_addr("priv.example", "10.1.2.3");
+	mockdns_addr("test.example", "127.0.0.1");
+	mockdns_addr("tls.example", "127.0.0.1");
+	mockdns_addr("priv.example", "10.1.2.3");
 	assert_int_equal(config_set(CFG_VALIDATION_ALLOW, " 127.0.0.0/8 , ::1 "),
 	    1);
 	return 0;
@@ -755,7 +593,7 @@ test_http01_special_addresses(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(name, sizeof(name), "s%zu.example", i);
-		mz_addr(name, cases[i].addr);
+		mockdns_addr(name, cases[i].addr);
 		assert_int_equal(h01(name, "good", &p), 0);
 		snprintf(want, sizeof(want), "refusing to connect to %s: its "
 		    "address %s is special-purpose (%s)", name, cases[i].addr,
@@ -783,13 +621,13 @@ test_http01_mixed_addresses(void **state)
 
 	(void)state;
 	/* the first allowed address is used: a special one is skipped */
-	mz_addr("mixed.example", "10.0.0.1");
-	mz_addr("mixed.example", "127.0.0.1");
-	mz_addr("mixed.example", "fc00::1");
+	mockdns_addr("mixed.example", "10.0.0.1");
+	mockdns_addr("mixed.example", "127.0.0.1");
+	mockdns_addr("mixed.example", "fc00::1");
 	assert_int_equal(h01("mixed.example", "good", &p), 1);
 	/* several, all refused */
-	mz_addr("allbad.example", "10.0.0.1");
-	mz_addr("allbad.example", "fe80::1");
+	mockdns_addr("allbad.example", "10.0.0.1");
+	mockdns_addr("allbad.example", "fe80::1");
 	assert_int_equal(h01("allbad.example", "good", &p), 0);
 	assert_string_equal(p.detail, "refusing to connect to allbad.example: "
 	    "its address 10.0.0.1 is special-purpose (private-use), as are "
