@@ -29,3 +29,11 @@ COMMENT ON FUNCTION web_signup_allowed(text, integer) IS
     'Counts a sign-up of a client address (IPv6: its /64) and returns '
     'true, or false (nothing counted) when p_max were counted in the last '
     'hour (web_login_failure rows with subject signup:ip:...).';
+
+COMMENT ON TABLE web_login_failure IS
+    'Sign-in failures and sign-ups, for the rate limits: subject is the '
+    'lower-case e-mail address or operator name of a failed sign-in, '
+    '''ip:'' and the client address of one (its /64 network for IPv6: '
+    'web_client_subject), or ''signup:'' and that client subject for a '
+    'sign-up (web_signup_allowed). Rows older than a day are purged '
+    '(web_housekeeping).';
