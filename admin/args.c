@@ -19,6 +19,7 @@
 #include "jose.h"
 #include "jsonutil.h"
 #include "portal.h"
+#include "x509.h"
 
 #define ARGS_MAX	32	/* arguments of one command */
 
@@ -232,6 +233,21 @@ check_kid(const char *name, const char *in, char **out)
 	return 1;
 }
 
+/* The algorithm of the CA's keys: one of CA_KEY_TYPES. */
+static int
+check_key_type(const char *name, const char *in, char **out)
+{
+	enum ca_key_type t;
+
+	if (!ca_key_type_parse(in, &t)) {
+		ctl_error("%s: %s is not a key type (%s)", name, in,
+		    CA_KEY_TYPES);
+		return 0;
+	}
+	*out = xstrdup(ca_key_type_name(t));
+	return 1;
+}
+
 static const arg_check_fn arg_checks[ARG__MAX] = {
 	[ARG_TEXT] = check_text,
 	[ARG_ID] = check_id,
@@ -243,6 +259,7 @@ static const arg_check_fn arg_checks[ARG__MAX] = {
 	[ARG_DOMAIN] = check_domain,
 	[ARG_DOMAINS] = check_domain,
 	[ARG_KID] = check_kid,
+	[ARG_KEY_TYPE] = check_key_type,
 };
 
 /* Returns the value of an argument acmectl makes itself (allocated). */

@@ -15,6 +15,7 @@ static const struct arg no_args[] = {
 
 static const struct arg ca_init_args[] = {
 	{ ARG_TEXT, "--name", 0, 0, "ACME Demo" },
+	{ ARG_KEY_TYPE, "--key-type", 1, 0, "rsa3072" },
 	{ ARG_END, NULL, 0, 0, NULL },
 };
 
@@ -237,7 +238,8 @@ static const struct arg outbox_list_args[] = {
 const struct command commands[] = {
 	{ "db", "migrate", cmd_db_migrate, OP__MAX, no_args, VIEW_NONE, "" },
 	{ "ca", "init", cmd_ca_init, OP__MAX, ca_init_args, VIEW_NONE,
-	    "[--name NAME]" },
+	    "[--name NAME] [--key-type rsa2048|rsa3072|rsa4096|ec-p256|"
+	    "ec-p384]" },
 	/* --- revocation status (admin/ca_ocsp.c): begin --- */
 	{ "ca", "ocsp-signer", cmd_ca_ocsp_signer, OP__MAX,
 	    ca_ocsp_signer_args, VIEW_NONE, "[--renew]" },

@@ -31,6 +31,7 @@ enum arg_type {
 	ARG_DOMAIN,	/* a dns name, lower-cased ("*." allowed) */
 	ARG_DOMAINS,	/* repeatable ARG_DOMAIN, into a JSON array */
 	ARG_KID,	/* an ACME account's kid (UUID), lower-cased */
+	ARG_KEY_TYPE,	/* a CA key type (CA_KEY_TYPES in x509.h) */
 	ARG_FLAG,	/* no value: "true", else "false" */
 	ARG_VERB,	/* not typed: the command's verb (its action) */
 	ARG_NEW_KID,	/* not typed: a fresh UUIDv4 */

@@ -66,19 +66,27 @@ out:
 	return rc;
 }
 
-/* Creates the embedded root and intermediate CA; returns 1 or 0. */
+/* Creates the embedded root and intermediate CA, named vals[0], with
+ * keys of the type vals[1] (checked by args.c); returns 1 or 0. */
 int
 cmd_ca_init(struct ctl *c, const struct command *cmd, char **vals)
 {
+	enum ca_key_type t;
+
 	(void)cmd;
-	if (!ca_init(cfg_str(CFG_CA_DIR), vals[0]))
+	if (!ca_key_type_parse(vals[1], &t)) {
+		ctl_error("--key-type: %s is not a key type (%s)",
+		    vals[1] != NULL ? vals[1] : "", CA_KEY_TYPES);
+		return 0;
+	}
+	if (!ca_init_type(cfg_str(CFG_CA_DIR), vals[0], t))
 		return 0;
 	if (c->json)
 		print_json_kv("ca_dir",
 		    json_object_new_string(cfg_str(CFG_CA_DIR)));
 	else
-		printf("CA created in %s (root.pem is the trust anchor)\n",
-		    cfg_str(CFG_CA_DIR));
+		printf("CA created in %s with %s keys (root.pem is the trust "
+		    "anchor)\n", cfg_str(CFG_CA_DIR), ca_key_type_name(t));
 	return 1;
 }
 

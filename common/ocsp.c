@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -23,6 +24,7 @@
 
 #include "ocsp.h"
 #include "util.h"
+#include "x509.h"
 
 /*
  * OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, ... } without
@@ -334,12 +336,12 @@ der_take(unsigned char *buf, int n, size_t *len, const char *what)
 	return d;
 }
 
-int
-ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
-    const ASN1_INTEGER *serial, const struct ocsp_status *st,
-    unsigned char **der, size_t *len)
+/* Signs the response of one CertID (see ocsp_response_sign). Returns 1
+ * and the DER (*der, *len; caller frees), or 0 (logged). */
+static int
+response_sign(const struct ocsp_signer *s, OCSP_CERTID *cid,
+    const struct ocsp_status *st, unsigned char **der, size_t *len)
 {
-	OCSP_CERTID *cid = NULL;
 	OCSP_BASICRESP *bs = NULL;
 	OCSP_RESPONSE *resp = NULL;
 	ASN1_TIME *thisupd = NULL, *nextupd = NULL, *revtime = NULL;
@@ -348,14 +350,7 @@ ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
 
 	*der = NULL;
 	*len = 0;
-	if (s->cert == NULL || s->key == NULL || issuer == NULL ||
-	    serial == NULL || st->next_update <= st->this_update) {
-		msg_warn("ocsp_response_sign: no signer, or empty validity");
-		goto out;
-	}
-	if ((cid = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(issuer),
-	    X509_get0_pubkey_bitstr(issuer), serial)) == NULL ||
-	    (thisupd = ASN1_GENERALIZEDTIME_set(NULL,
+	if ((thisupd = ASN1_GENERALIZEDTIME_set(NULL,
 	    st->this_update)) == NULL ||
 	    (nextupd = ASN1_GENERALIZEDTIME_set(NULL,
 	    st->next_update)) == NULL ||
@@ -370,7 +365,7 @@ ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
 	    st->revoked && reason_published(st->reason) ? st->reason :
 	    OCSP_REVOKED_STATUS_NOSTATUS, revtime, thisupd,
 	    nextupd) == NULL ||
-	    OCSP_basic_sign(bs, s->cert, s->key, EVP_sha256(), NULL,
+	    OCSP_basic_sign(bs, s->cert, s->key, ca_sign_digest(s->key), NULL,
 	    OCSP_RESPID_KEY) != 1 ||
 	    (resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL,
 	    bs)) == NULL) {
@@ -382,13 +377,38 @@ ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
 		goto out;
 	rc = 1;
  out:
-	ERR_clear_error();
 	OCSP_RESPONSE_free(resp);
 	OCSP_BASICRESP_free(bs);
-	OCSP_CERTID_free(cid);
 	ASN1_TIME_free(thisupd);
 	ASN1_TIME_free(nextupd);
 	ASN1_TIME_free(revtime);
+	return rc;
+}
+
+int
+ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
+    const ASN1_INTEGER *serial, const struct ocsp_status *st,
+    unsigned char **der, size_t *len)
+{
+	OCSP_CERTID *cid = NULL;
+	int rc = 0;
+
+	*der = NULL;
+	*len = 0;
+	if (s->cert == NULL || s->key == NULL || issuer == NULL ||
+	    serial == NULL || st->next_update <= st->this_update) {
+		msg_warn("ocsp_response_sign: no signer, or empty validity");
+		goto out;
+	}
+	if ((cid = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(issuer),
+	    X509_get0_pubkey_bitstr(issuer), serial)) == NULL) {
+		ossl_log_errors("OCSP CertID");
+		goto out;
+	}
+	rc = response_sign(s, cid, st, der, len);
+ out:
+	ERR_clear_error();
+	OCSP_CERTID_free(cid);
 	return rc;
 }
 
@@ -404,14 +424,187 @@ serial_from_hex(const char *hex)
 
 	if (n == 0 || n > 2 * OCSP_SERIAL_MAX ||
 	    strspn(hex, "0123456789abcdef") != n) {
-		msg_warn("CRL: bad serial \"%s\"", hex != NULL ? hex : "");
+		msg_warn("bad serial \"%s\"", hex != NULL ? hex : "");
 		return NULL;
 	}
 	if (BN_hex2bn(&bn, hex) != (int)n ||
 	    (sn = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
-		ossl_log_errors("CRL serial");
+		ossl_log_errors("serial");
 	BN_free(bn);
 	return sn;
+}
+
+/*
+ * Returns a new SHA-1 CertID (caller frees) of id, or NULL (logged).
+ * It is decoded from the DER written here, which is what
+ * OCSP_cert_id_new(EVP_sha1(), ...) makes from the issuer's name and key
+ * (test_ocsp_certid compares them): OCSP_CERTID is opaque, and that
+ * function would hash the issuer's name and key again.
+ */
+static OCSP_CERTID *
+certid_of(const struct ocsp_certid *id)
+{
+	/* AlgorithmIdentifier { id-sha1, NULL } */
+	static const unsigned char sha1[] = { 0x30, 0x09, 0x06, 0x05, 0x2b,
+	    0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00 };
+	/* SEQUENCE, AlgorithmIdentifier, two OCTET STRINGs, INTEGER of at
+	 * most OCSP_SERIAL_MAX octets and a leading 00: under 128 bytes,
+	 * so every length is one octet */
+	unsigned char buf[2 + sizeof(sha1) + 2 * (2 + OCSP_HASH_LEN) + 2 +
+	    OCSP_SERIAL_MAX + 1], *w;
+	const unsigned char *r;
+	ASN1_INTEGER *sn = NULL;
+	OCSP_CERTID *cid = NULL;
+	int n;
+
+	if ((sn = serial_from_hex(id->serial_hex)) == NULL)
+		goto out;
+	if ((n = i2d_ASN1_INTEGER(sn, NULL)) <= 0 ||
+	    n > 2 + OCSP_SERIAL_MAX + 1) {
+		ossl_log_errors("OCSP CertID serial");
+		goto out;
+	}
+	w = buf;
+	*w++ = 0x30;
+	*w++ = (unsigned char)(sizeof(sha1) + 2 * (2 + OCSP_HASH_LEN) +
+	    (size_t)n);
+	memcpy(w, sha1, sizeof(sha1));
+	w += sizeof(sha1);
+	*w++ = 0x04;
+	*w++ = OCSP_HASH_LEN;
+	memcpy(w, id->name_hash, OCSP_HASH_LEN);
+	w += OCSP_HASH_LEN;
+	*w++ = 0x04;
+	*w++ = OCSP_HASH_LEN;
+	memcpy(w, id->key_hash, OCSP_HASH_LEN);
+	w += OCSP_HASH_LEN;
+	if (i2d_ASN1_INTEGER(sn, &w) != n) {
+		ossl_log_errors("OCSP CertID serial");
+		goto out;
+	}
+	r = buf;
+	if ((cid = d2i_OCSP_CERTID(NULL, &r, (long)(w - buf))) == NULL ||
+	    r != w) {
+		ossl_log_errors("OCSP CertID");
+		OCSP_CERTID_free(cid);
+		cid = NULL;
+	}
+ out:
+	ASN1_INTEGER_free(sn);
+	return cid;
+}
+
+int
+ocsp_response_sign_id(const struct ocsp_signer *s,
+    const struct ocsp_certid *id, const struct ocsp_status *st,
+    unsigned char **der, size_t *len)
+{
+	OCSP_CERTID *cid = NULL;
+	int rc = 0;
+
+	*der = NULL;
+	*len = 0;
+	if (s->cert == NULL || s->key == NULL ||
+	    st->next_update <= st->this_update) {
+		msg_warn("ocsp_response_sign: no signer, or empty validity");
+		goto out;
+	}
+	if ((cid = certid_of(id)) == NULL)
+		goto out;
+	rc = response_sign(s, cid, st, der, len);
+ out:
+	ERR_clear_error();
+	OCSP_CERTID_free(cid);
+	return rc;
+}
+
+/*
+ * A certificate as ocsp_cert_issued_by reads it (RFC 5280 4.1): the
+ * subjectPublicKeyInfo, validity and subject stay encoded (ASN1_ANY).
+ */
+typedef struct {
+	ASN1_INTEGER	*version;
+	ASN1_INTEGER	*serial;
+	X509_ALGOR	*signature;
+	X509_NAME	*issuer;
+	ASN1_TYPE	*validity;
+	ASN1_TYPE	*subject;
+	ASN1_TYPE	*spki;
+	ASN1_BIT_STRING	*issuer_uid;
+	ASN1_BIT_STRING	*subject_uid;
+	STACK_OF(X509_EXTENSION) *extensions;
+} CERT_TBS_LITE;
+
+ASN1_SEQUENCE(CERT_TBS_LITE) = {
+	ASN1_EXP_OPT(CERT_TBS_LITE, version, ASN1_INTEGER, 0),
+	ASN1_SIMPLE(CERT_TBS_LITE, serial, ASN1_INTEGER),
+	ASN1_SIMPLE(CERT_TBS_LITE, signature, X509_ALGOR),
+	ASN1_SIMPLE(CERT_TBS_LITE, issuer, X509_NAME),
+	ASN1_SIMPLE(CERT_TBS_LITE, validity, ASN1_ANY),
+	ASN1_SIMPLE(CERT_TBS_LITE, subject, ASN1_ANY),
+	ASN1_SIMPLE(CERT_TBS_LITE, spki, ASN1_ANY),
+	ASN1_IMP_OPT(CERT_TBS_LITE, issuer_uid, ASN1_BIT_STRING, 1),
+	ASN1_IMP_OPT(CERT_TBS_LITE, subject_uid, ASN1_BIT_STRING, 2),
+	ASN1_EXP_SEQUENCE_OF_OPT(CERT_TBS_LITE, extensions, X509_EXTENSION,
+	    3),
+} static_ASN1_SEQUENCE_END(CERT_TBS_LITE)
+
+typedef struct {
+	CERT_TBS_LITE	*tbs;
+	X509_ALGOR	*sig_alg;
+	ASN1_BIT_STRING	*sig;
+} CERT_LITE;
+
+ASN1_SEQUENCE(CERT_LITE) = {
+	ASN1_SIMPLE(CERT_LITE, tbs, CERT_TBS_LITE),
+	ASN1_SIMPLE(CERT_LITE, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(CERT_LITE, sig, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(CERT_LITE)
+
+int
+ocsp_cert_issued_by(const unsigned char *der, size_t len, X509 *issuer,
+    char *serial)
+{
+	CERT_LITE *c = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	const ASN1_OBJECT *alg;
+	EVP_PKEY *ipub;
+	const unsigned char *p = der;
+	int i, pknid, rc = 0;
+
+	serial[0] = '\0';
+	if (der == NULL || len == 0 || len > LONG_MAX ||
+	    (c = (CERT_LITE *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(CERT_LITE))) == NULL || p != der + len)
+		goto out;
+	/* as X509_check_issued: the names, the signature algorithm against
+	 * the issuer's key type (X509_get0_pubkey returns the key decoded
+	 * when the intermediate was loaded), the authorityKeyIdentifier
+	 * against the issuer's subjectKeyIdentifier (cached by
+	 * X509_get0_subject_key_id before X509_check_akid reads it) */
+	X509_ALGOR_get0(&alg, NULL, NULL, c->tbs->signature);
+	if (X509_NAME_cmp(c->tbs->issuer, X509_get_subject_name(issuer)) != 0 ||
+	    (ipub = X509_get0_pubkey(issuer)) == NULL ||
+	    OBJ_find_sigid_algs(OBJ_obj2nid(alg), NULL, &pknid) != 1 ||
+	    !(EVP_PKEY_is_a(ipub, OBJ_nid2sn(pknid)) ||
+	    (pknid == NID_rsassaPss && EVP_PKEY_is_a(ipub, "RSA"))))
+		goto out;
+	(void)X509_get0_subject_key_id(issuer);
+	if ((i = X509v3_get_ext_by_NID(c->tbs->extensions,
+	    NID_authority_key_identifier, -1)) >= 0 &&
+	    ((akid = X509V3_EXT_d2i(X509v3_get_ext(c->tbs->extensions,
+	    i))) == NULL || X509_check_akid(issuer, akid) != X509_V_OK))
+		goto out;
+	if (!serial_hex(c->tbs->serial, serial) || serial[0] == '\0')
+		goto out;
+	rc = 1;
+ out:
+	if (!rc)
+		serial[0] = '\0';
+	AUTHORITY_KEYID_free(akid);
+	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_LITE));
+	ERR_clear_error();
+	return rc;
 }
 
 /* Adds one revoked certificate to crl. Returns 1 or 0 (logged). */
@@ -505,7 +698,7 @@ crl_sign(X509 *issuer, EVP_PKEY *key, long number, time_t this_update,
 		ossl_log_errors("CRL authorityKeyIdentifier");
 		goto out;
 	}
-	if (X509_CRL_sign(crl, key, EVP_sha256()) <= 0) {
+	if (X509_CRL_sign(crl, key, ca_sign_digest(key)) <= 0) {
 		ossl_log_errors("X509_CRL_sign");
 		goto out;
 	}

@@ -101,15 +101,40 @@ struct ocsp_status {
 };
 
 /*
- * Signs a successful basic OCSP response (SHA-256) for the certificate
- * of serial issued by issuer: one SingleResponse with a SHA-1 CertID,
- * the responder identified by its key hash, the signer's certificate
- * included. Returns 1 and a newly allocated DER (*der, *len; caller
- * frees), or 0 (logged).
+ * Signs a successful basic OCSP response (SHA-256, or SHA-384 with a
+ * P-384 signer) for the certificate of serial issued by issuer: one
+ * SingleResponse with a SHA-1 CertID, the responder identified by its
+ * key hash, the signer's certificate included. Returns 1 and a newly
+ * allocated DER (*der, *len; caller frees), or 0 (logged).
  */
 int	 ocsp_response_sign(const struct ocsp_signer *, X509 *issuer,
 	    const ASN1_INTEGER *serial, const struct ocsp_status *,
 	    unsigned char **der, size_t *len);
+
+/*
+ * The same response for the CertID id: the issuer's hashes as
+ * ocsp_issuer_hashes computed them (once per issuer) and the serial as
+ * certificate.serial spells it; no certificate is read. Returns 1 and a
+ * newly allocated DER (*der, *len; caller frees), or 0 (logged).
+ */
+int	 ocsp_response_sign_id(const struct ocsp_signer *,
+	    const struct ocsp_certid *id, const struct ocsp_status *,
+	    unsigned char **der, size_t *len);
+
+/*
+ * Checks that the certificate der (len bytes, the whole buffer one
+ * certificate) was issued by issuer as X509_check_issued sees it: its
+ * issuer is issuer's subject, its signature algorithm is of issuer's
+ * key type, and its authorityKeyIdentifier, if any, matches issuer. Its
+ * subjectPublicKeyInfo is left encoded: OpenSSL 3 decodes the key of
+ * every certificate it parses (d2i_X509) with its decoders, which cost
+ * a third of an OCSP response. The signature is not verified (nor is it
+ * by X509_check_issued). Returns 1 with serial (2 * OCSP_SERIAL_MAX + 1
+ * bytes) set to its serial as certificate.serial spells it, or 0
+ * (not a certificate, another issuer, or a serial that cannot be ours).
+ */
+int	 ocsp_cert_issued_by(const unsigned char *der, size_t len,
+	    X509 *issuer, char *serial);
 
 /* One revoked certificate of a CRL. */
 struct crl_entry {
@@ -119,7 +144,7 @@ struct crl_entry {
 };
 
 /*
- * Signs (SHA-256) a version 2 CRL of issuer with key: thisUpdate,
+ * Signs (ca_sign_digest of key) a version 2 CRL of issuer with key: thisUpdate,
  * nextUpdate, the cRLNumber number and the authorityKeyIdentifier of
  * issuer, and the entries (sorted by serial) with their reason codes.
  * Returns 1 and a newly allocated DER (*der, *len; caller frees), or 0
@@ -133,7 +158,7 @@ int	 crl_sign(X509 *issuer, EVP_PKEY *key, long number,
 /*
  * In ca.c: creates the delegated OCSP signer of the CA in dir (whose
  * intermediate.pem and intermediate.key must exist): an RSA 2048 key
- * ocsp.key (0600) and ocsp.pem (0644), "<intermediate CN> OCSP
+ * (P-256 under an EC intermediate) ocsp.key (0600) and ocsp.pem (0644), "<intermediate CN> OCSP
  * Responder" issued by the intermediate for a year (never past the
  * intermediate's end), EKU OCSPSigning and id-pkix-ocsp-nocheck. Refuses
  * when ocsp.pem or ocsp.key exists unless replace, in which case both

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ocsp.h"
 #include "problem.h"
 
 struct csr_info {
@@ -47,10 +48,15 @@ struct ca {
 	EVP_PKEY *key;		/* intermediate's private key */
 	X509	 *cert;		/* the intermediate's certificate */
 	char	 *chain_pem;	/* intermediate certificate, PEM */
+	/* the issuerNameHash and issuerKeyHash of the CertIDs of the
+	 * certificates it issues (ocsp_issuer_hashes) */
+	unsigned char ocsp_name_hash[OCSP_HASH_LEN];
+	unsigned char ocsp_key_hash[OCSP_HASH_LEN];
 };
 
 /* Loads intermediate.pem and intermediate.key from dir into a zeroed
- * struct ca, checks that they match and that the certificate is a CA.
+ * struct ca, checks that they match and that the certificate is a CA,
+ * and computes its OCSP CertID hashes once.
  * Returns 1 (free with ca_free) or 0 (logged; nothing to free). */
 int	 ca_load(struct ca *, const char *dir);
 void	 ca_free(struct ca *);
@@ -73,18 +79,46 @@ struct issue_params {
 	const char	*crl_url;	/* optional */
 };
 
-/* Signs an OV TLS server leaf certificate (SHA-256) with the key in the
- * CSR. Returns 1 and a newly allocated PEM of the leaf alone (*pem) and
+/* Signs an OV TLS server leaf certificate (ca_sign_digest) with the key
+ * in the CSR, whose subjectPublicKeyInfo is copied as it is encoded. Returns 1 and a newly allocated PEM of the leaf alone (*pem) and
  * its DER (*der, *derlen), both free()d by the caller, or 0 (logged). */
 int	 ca_issue(const struct ca *, const struct issue_params *,
 	    char **pem, unsigned char **der, size_t *derlen);
 
+/* The algorithm of the CA's keys, root and intermediate (acmectl ca init
+ * --key-type). Its delegated OCSP signer is RSA 2048 under an RSA CA and
+ * P-256 under an EC one. */
+enum ca_key_type {
+	CAK_RSA2048,
+	CAK_RSA3072,		/* the default */
+	CAK_RSA4096,
+	CAK_EC_P256,
+	CAK_EC_P384,
+	CAK__MAX
+};
+
+/* The names ca_key_type_parse takes, for messages and usage. */
+#define CA_KEY_TYPES	"rsa2048, rsa3072, rsa4096, ec-p256, ec-p384"
+
+/* Sets *t to the key type called name (one of CA_KEY_TYPES). Returns 1,
+ * or 0 for any other name (nothing logged). */
+int	 ca_key_type_parse(const char *name, enum ca_key_type *t);
+/* Returns the name of a key type (static storage), or NULL. */
+const char *ca_key_type_name(enum ca_key_type);
+
+/* Returns the digest a CA key signs with: SHA-384 for an EC key of more
+ * than 256 bits (P-384), else SHA-256 (RSA, P-256). */
+const EVP_MD *ca_sign_digest(const EVP_PKEY *key);
+
 /* Creates dir (0700) if missing, then root.pem, root.key,
- * intermediate.pem, intermediate.key in it (keys mode 0600, certificates
- * 0644): RSA 3072 root "<name> Root CA" (10 years) and RSA 3072
- * intermediate "<name> OV TLS CA" (5 years, pathlen 0, serverAuth).
- * Refuses if any of the four files exists; removes what it wrote when it
- * fails. Returns 1 or 0 (and logs why). */
+ * intermediate.pem, intermediate.key, ocsp.pem and ocsp.key in it (keys
+ * mode 0600, certificates 0644): a root "<name> Root CA" (10 years) and
+ * an intermediate "<name> OV TLS CA" (5 years, pathlen 0, serverAuth),
+ * both with a new key of type t, and the intermediate's OCSP signer.
+ * Refuses if any of the files exists; removes what it wrote when it
+ * fails. Returns 1 or 0 (and logs why). ca_init is ca_init_type with
+ * CAK_RSA3072. */
+int	 ca_init_type(const char *dir, const char *name, enum ca_key_type t);
 int	 ca_init(const char *dir, const char *name);
 
 /* Returns a new random serial: 16 bytes with the top bit clear (so it is

@@ -218,13 +218,15 @@ class Stack:
     build: directory holding acme-fcgi, acme-worker and acmectl.
     state: directory for every file the stack writes (created if needed).
     keep_ports: reuse the ports recorded in STATE/ports.json (the demo).
+    ca_key_type: acmectl ca init --key-type (None: not passed, rsa3072).
     """
 
     # web_signup_max_per_hour: sign-ups per client address in an hour
     SIGNUP_MAX = 1000
 
     def __init__(self, build, state, zone=DEFAULT_ZONE, keep_ports=False,
-                 children=2, log_level="debug", stop_at_exit=True):
+                 children=2, log_level="debug", stop_at_exit=True,
+                 ca_key_type=None):
         self.build = os.path.abspath(build)
         self.state = os.path.abspath(state)
         self.zone = zone
@@ -232,6 +234,7 @@ class Stack:
         self.children = children
         self.log_level = log_level
         self.stop_at_exit = stop_at_exit
+        self.ca_key_type = ca_key_type
         self.procs = {}
         self.ports = {}
         s = self.state
@@ -848,7 +851,10 @@ class Stack:
         os.makedirs(self.ca_dir, exist_ok=True)
         self.acmectl("db", "migrate")
         if not os.path.exists(self.root_pem):
-            self.acmectl("ca", "init", "--name", "ACME Test")
+            args = ["ca", "init", "--name", "ACME Test"]
+            if self.ca_key_type is not None:
+                args += ["--key-type", self.ca_key_type]
+            self.acmectl(*args)
 
     def start_fcgi(self):
         port = self.ports["fcgi"]

@@ -14,9 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/err.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "acme-worker.h"
 #include "config.h"
@@ -38,6 +36,8 @@ static struct {
 	struct stat	 cert_st, key_st;	/* of the files loaded */
 	time_t		 checked;		/* last look at the files */
 	long		 issuer_id;		/* ocsp_issuer of w->ca.cert */
+	unsigned char	 name_hash[OCSP_HASH_LEN];	/* of issuer_id */
+	unsigned char	 key_hash[OCSP_HASH_LEN];
 	int		 schema_warned;
 } rv;
 
@@ -119,46 +119,59 @@ db_failure(struct worker *w)
 	return -1;
 }
 
-/* Registers the intermediate's CertID hashes once. Returns 1 or 0. */
+/* Registers the intermediate's CertID hashes (computed by ca_load) once,
+ * and again when SIGHUP loaded another intermediate. Returns 1 or 0. */
 static int
 issuer_register(struct worker *w)
 {
-	unsigned char nh[OCSP_HASH_LEN], kh[OCSP_HASH_LEN];
 	unsigned char *der = NULL;
 	int n;
 
-	if (rv.issuer_id > 0)
+	if (rv.issuer_id > 0 &&
+	    memcmp(rv.name_hash, w->ca.ocsp_name_hash, OCSP_HASH_LEN) == 0 &&
+	    memcmp(rv.key_hash, w->ca.ocsp_key_hash, OCSP_HASH_LEN) == 0)
 		return 1;
-	if (!ocsp_issuer_hashes(w->ca.cert, nh, kh) ||
-	    (n = i2d_X509(w->ca.cert, &der)) <= 0) {
+	rv.issuer_id = 0;
+	if ((n = i2d_X509(w->ca.cert, &der)) <= 0) {
 		OPENSSL_free(der);
 		return 0;
 	}
-	rv.issuer_id = revstatus_issuer_register(&w->db, der, (size_t)n, nh,
-	    kh);
+	rv.issuer_id = revstatus_issuer_register(&w->db, der, (size_t)n,
+	    w->ca.ocsp_name_hash, w->ca.ocsp_key_hash);
 	OPENSSL_free(der);
+	memcpy(rv.name_hash, w->ca.ocsp_name_hash, OCSP_HASH_LEN);
+	memcpy(rv.key_hash, w->ca.ocsp_key_hash, OCSP_HASH_LEN);
 	return rv.issuer_id > 0;
 }
 
 /* Signs and stores the response of one claimed certificate at now; one
- * that cannot be signed (not issued by the loaded intermediate, or a
- * signing failure) is put off. Returns 1 if stored, 0 if put off, -1 on
- * a database error. */
+ * that cannot be signed (not issued by the loaded intermediate, a serial
+ * other than its row's, or a signing failure) is put off. The CertID is
+ * made of the intermediate's hashes and the certificate's serial: its
+ * key is never decoded. Returns 1 if stored, 0 if put off, -1 on a
+ * database error. */
 static int
 ocsp_publish(struct worker *w, const struct ocsp_job *j, time_t now)
 {
 	struct ocsp_status st;
-	const unsigned char *p = j->der;
+	struct ocsp_certid id;
 	unsigned char *der = NULL;
 	size_t len = 0;
-	X509 *leaf = NULL;
 	int rc = -1;
 
-	if ((leaf = d2i_X509(NULL, &p, (long)j->der_len)) == NULL ||
-	    p != j->der + j->der_len ||
-	    X509_check_issued(w->ca.cert, leaf) != X509_V_OK) {
+	memcpy(id.name_hash, w->ca.ocsp_name_hash, OCSP_HASH_LEN);
+	memcpy(id.key_hash, w->ca.ocsp_key_hash, OCSP_HASH_LEN);
+	if (!ocsp_cert_issued_by(j->der, j->der_len, w->ca.cert,
+	    id.serial_hex)) {
 		msg_warn("OCSP: certificate %s was not issued by the loaded "
 		    "intermediate: put off", j->serial);
+		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
+		    -1 : 0;
+		goto out;
+	}
+	if (strcmp(id.serial_hex, j->serial) != 0) {
+		msg_warn("OCSP: certificate %s has the serial %s: put off",
+		    j->serial, id.serial_hex);
 		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
 		    -1 : 0;
 		goto out;
@@ -169,8 +182,7 @@ ocsp_publish(struct worker *w, const struct ocsp_job *j, time_t now)
 	st.reason = j->reason;
 	st.this_update = now;
 	st.next_update = now + cfg_int(CFG_OCSP_VALIDITY);
-	if (!ocsp_response_sign(&rv.signer, w->ca.cert,
-	    X509_get0_serialNumber(leaf), &st, &der, &len)) {
+	if (!ocsp_response_sign_id(&rv.signer, &id, &st, &der, &len)) {
 		msg_err("OCSP: cannot sign the response of %s: put off",
 		    j->serial);
 		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
@@ -185,9 +197,7 @@ ocsp_publish(struct worker *w, const struct ocsp_job *j, time_t now)
 	    "good");
 	rc = 1;
 out:
-	ERR_clear_error();
 	free(der);
-	X509_free(leaf);
 	return rc;
 }
 

@@ -15,6 +15,7 @@ Pebble (directly, and proxied by the same nginx).
     /usr/bin/python3 tests/bench/bench.py --build build [--seconds 15]
         [--levels 1,4,16,64] [--children 4] [--workers 4] [--json FILE]
         [--servers acme,pebble] [--no-wrk] [--pg-top FILE] [--keep]
+        [--ca-key-type rsa2048]
 
 Everything runs in a temporary state directory that is removed at the end
 (kept with --keep); every process it started is stopped, whatever happens.
@@ -106,11 +107,15 @@ class Bench:
                              "-c", "shared_preload_libraries="
                              "pg_stat_statements",
                              "-c", "pg_stat_statements.track_planning=on"]
+                    if bench.args.pg_top:
+                        # the statements inside the SQL functions too
+                        argv += ["-c", "pg_stat_statements.track=all"]
                 return super().spawn(name, argv, env, user)
 
         self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
                                children=self.args.children,
-                               log_level="info")
+                               ca_key_type=self.args.ca_key_type,
+                               log_level=os.environ.get("BENCH_LOG_LEVEL", "info"))
         os.makedirs(self.st.state, exist_ok=True)
         os.chmod(self.st.state, 0o711)
         self.st.start()
@@ -359,7 +364,7 @@ class Bench:
             "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
             "FROM pg_stat_statements ORDER BY total_exec_time + "
             "total_plan_time DESC "
-            "LIMIT 25")
+            "LIMIT 60")
         with open(path, "w") as f:
             f.write(out)
 
@@ -367,9 +372,10 @@ class Bench:
         self.levels = [int(x) for x in self.args.levels.split(",")]
         n = max(self.levels + [4])
         print("machine: %s, %d cores; %ds per level; acme-fcgi children "
-              "%d, workers %d" % (cpu_model(), os.cpu_count(),
-                                  self.args.seconds, self.args.children,
-                                  self.args.workers), flush=True)
+              "%d, workers %d, CA keys %s" % (
+                  cpu_model(), os.cpu_count(), self.args.seconds,
+                  self.args.children, self.args.workers,
+                  self.args.ca_key_type), flush=True)
         self.start_stack()
         servers = self.args.servers.split(",")
         if "acme" in servers:
@@ -527,6 +533,10 @@ def main():
                     default=int(os.environ.get("BENCH_CHILDREN", "4")))
     ap.add_argument("--workers", type=int,
                     default=int(os.environ.get("BENCH_WORKERS", "4")))
+    ap.add_argument("--ca-key-type",
+                    default=os.environ.get("BENCH_CA_KEY_TYPE", "rsa2048"),
+                    help="the CA's keys (acmectl ca init --key-type): "
+                    "Pebble 2.4 signs with RSA-2048 too")
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--request-timeout", type=int, default=10,
                     help="seconds before one request is a stall")
