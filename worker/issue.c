@@ -126,7 +126,7 @@ job_issue(struct worker *w)
 	char *candidate = NULL, *pem = NULL, *chain = NULL, *cert_id = NULL;
 	time_t now = time(NULL);
 	long days;
-	int claimed, stored, rc = 1;
+	int claimed, stored, published, rc = 1;
 
 	candidate = serial_new_hex();
 	claimed = jobs_claim_order(&w->db, cfg_int(CFG_LEASE_SECONDS),
@@ -204,9 +204,15 @@ job_issue(struct worker *w)
 	else if (stored == 0)
 		msg_warn("order %s was no longer processing: certificate "
 		    "discarded", j.order_id);
-	else
+	else {
 		msg_info("order %s: issued certificate %s serial %s",
 		    j.order_id, cert_id, j.serial);
+		/* its OCSP response at once, in one statement; when that
+		 * could not be done, through the claim of what is due */
+		published = ocsp_publish_issued(w, j.serial, der, der_len);
+		if (published < 0 || (published == 0 && job_ocsp(w) < 0))
+			rc = -1;
+	}
 out:
 	free(cert_id);
 	free(chain);

@@ -109,8 +109,9 @@ static const struct {
 	unsigned	 then;
 } job_kinds[JOB__MAX] = {
 	[JOB_CHALLENGE] = { job_challenge, 0 },
-	/* the OCSP response of the certificate issued (sql/014) */
-	[JOB_ORDER] = { job_issue, JOB_BIT(JOB_OCSP) },
+	/* the OCSP response of the certificate issued: signed by job_issue
+	 * itself (sql/017), which falls back on job_ocsp */
+	[JOB_ORDER] = { job_issue, 0 },
 	/* revocation status (revocation.c) */
 	[JOB_OCSP] = { job_ocsp, 0 },
 	[JOB_CRL] = { job_crl, 0 },

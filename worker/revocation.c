@@ -144,47 +144,63 @@ issuer_register(struct worker *w)
 	return rv.issuer_id > 0;
 }
 
+/*
+ * Signs, at now, the response of the certificate cert (len bytes) whose
+ * row says serial, revoked at revoked_at (0: not revoked) for reason.
+ * The CertID is made of the intermediate's hashes and the certificate's
+ * serial: its key is never decoded. Returns 1 with *der (caller frees),
+ * *len and st set, or 0 (logged) when it cannot be signed: not issued by
+ * the loaded intermediate, a serial other than its row's, or a signing
+ * failure.
+ */
+static int
+ocsp_sign(struct worker *w, const char *serial, const unsigned char *cert,
+    size_t cert_len, long revoked_at, int reason, time_t now,
+    struct ocsp_status *st, unsigned char **der, size_t *len)
+{
+	struct ocsp_certid id;
+
+	*der = NULL;
+	*len = 0;
+	memcpy(id.name_hash, w->ca.ocsp_name_hash, OCSP_HASH_LEN);
+	memcpy(id.key_hash, w->ca.ocsp_key_hash, OCSP_HASH_LEN);
+	if (!ocsp_cert_issued_by(cert, cert_len, w->ca.cert, id.serial_hex)) {
+		msg_warn("OCSP: certificate %s was not issued by the loaded "
+		    "intermediate", serial);
+		return 0;
+	}
+	if (strcmp(id.serial_hex, serial) != 0) {
+		msg_warn("OCSP: certificate %s has the serial %s", serial,
+		    id.serial_hex);
+		return 0;
+	}
+	memset(st, 0, sizeof(*st));
+	st->revoked = revoked_at > 0;
+	st->revoked_at = (time_t)revoked_at;
+	st->reason = reason;
+	st->this_update = now;
+	st->next_update = now + cfg_int(CFG_OCSP_VALIDITY);
+	if (!ocsp_response_sign_id(&rv.signer, &id, st, der, len)) {
+		msg_err("OCSP: cannot sign the response of %s", serial);
+		return 0;
+	}
+	return 1;
+}
+
 /* Signs and stores the response of one claimed certificate at now; one
- * that cannot be signed (not issued by the loaded intermediate, a serial
- * other than its row's, or a signing failure) is put off. The CertID is
- * made of the intermediate's hashes and the certificate's serial: its
- * key is never decoded. Returns 1 if stored, 0 if put off, -1 on a
- * database error. */
+ * that cannot be signed is put off. Returns 1 if stored, 0 if put off,
+ * -1 on a database error. */
 static int
 ocsp_publish(struct worker *w, const struct ocsp_job *j, time_t now)
 {
 	struct ocsp_status st;
-	struct ocsp_certid id;
 	unsigned char *der = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	memcpy(id.name_hash, w->ca.ocsp_name_hash, OCSP_HASH_LEN);
-	memcpy(id.key_hash, w->ca.ocsp_key_hash, OCSP_HASH_LEN);
-	if (!ocsp_cert_issued_by(j->der, j->der_len, w->ca.cert,
-	    id.serial_hex)) {
-		msg_warn("OCSP: certificate %s was not issued by the loaded "
-		    "intermediate: put off", j->serial);
-		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
-		    -1 : 0;
-		goto out;
-	}
-	if (strcmp(id.serial_hex, j->serial) != 0) {
-		msg_warn("OCSP: certificate %s has the serial %s: put off",
-		    j->serial, id.serial_hex);
-		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
-		    -1 : 0;
-		goto out;
-	}
-	memset(&st, 0, sizeof(st));
-	st.revoked = j->revoked_at > 0;
-	st.revoked_at = (time_t)j->revoked_at;
-	st.reason = j->reason;
-	st.this_update = now;
-	st.next_update = now + cfg_int(CFG_OCSP_VALIDITY);
-	if (!ocsp_response_sign_id(&rv.signer, &id, &st, &der, &len)) {
-		msg_err("OCSP: cannot sign the response of %s: put off",
-		    j->serial);
+	if (!ocsp_sign(w, j->serial, j->der, j->der_len, j->revoked_at,
+	    j->reason, now, &st, &der, &len)) {
+		msg_warn("OCSP: %s put off", j->serial);
 		rc = revstatus_ocsp_defer(&w->db, j->serial, OCSP_DEFER) < 0 ?
 		    -1 : 0;
 		goto out;
@@ -196,6 +212,40 @@ ocsp_publish(struct worker *w, const struct ocsp_job *j, time_t now)
 	msg_debug("OCSP: %s is %s", j->serial, st.revoked ? "revoked" :
 	    "good");
 	rc = 1;
+out:
+	free(der);
+	return rc;
+}
+
+int
+ocsp_publish_issued(struct worker *w, const char *serial,
+    const unsigned char *cert, size_t cert_len)
+{
+	struct ocsp_status st;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (!w->ca_loaded || !signer_ready(w))
+		return 0;
+	if (!issuer_register(w))
+		return db_failure(w) < 0 ? -1 : 0;
+	if (!ocsp_sign(w, serial, cert, cert_len, 0, 0, time(NULL), &st,
+	    &der, &len))
+		goto out;
+	if ((rc = revstatus_ocsp_store_issued(&w->db, serial, rv.issuer_id,
+	    (long)st.this_update, (long)st.next_update, der, len)) < 0) {
+		/* the issuer row is gone: register it again */
+		if (db_failed_with(&w->db, "23503"))
+			rv.issuer_id = 0;
+		goto out;
+	}
+	if (rc > 0)
+		msg_info("OCSP: signed 1 response, of the certificate just "
+		    "issued (%s)", serial);
+	else
+		msg_info("OCSP: %s was revoked before its first response: "
+		    "left to the next claim", serial);
 out:
 	free(der);
 	return rc;

@@ -103,19 +103,22 @@ class Bench:
                                 "full_page_writes=off"):
                         i = argv.index(off)
                         argv[i] = off.replace("=off", "=on")
-                    argv += ["-c", "shared_buffers=256MB",
-                             "-c", "shared_preload_libraries="
-                             "pg_stat_statements",
-                             "-c", "pg_stat_statements.track_planning=on"]
+                    argv += ["-c", "shared_buffers=256MB"]
                     if bench.args.pg_top:
-                        # the statements inside the SQL functions too
-                        argv += ["-c", "pg_stat_statements.track=all"]
+                        # the profile: every statement, those inside the
+                        # SQL functions too, with its planning time (not
+                        # otherwise: it costs CPU at every statement)
+                        argv += ["-c", "shared_preload_libraries="
+                                 "pg_stat_statements",
+                                 "-c", "pg_stat_statements.track_planning=on",
+                                 "-c", "pg_stat_statements.track=all"]
                 return super().spawn(name, argv, env, user)
 
         self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
                                children=self.args.children,
                                ca_key_type=self.args.ca_key_type,
-                               log_level=os.environ.get("BENCH_LOG_LEVEL", "info"))
+                               log_level=os.environ.get("BENCH_LOG_LEVEL",
+                                                        "info"))
         os.makedirs(self.st.state, exist_ok=True)
         os.chmod(self.st.state, 0o711)
         self.st.start()
@@ -126,7 +129,8 @@ class Bench:
                  self.st.conf], stdin=subprocess.DEVNULL,
                 stdout=open(self.st.log(name), "ab"),
                 stderr=subprocess.STDOUT, start_new_session=True)
-        self.st.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        if self.args.pg_top:
+            self.st.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
     def mint(self, n):
         """n EAB credentials of one organization with enough credit."""
@@ -317,14 +321,22 @@ class Bench:
         os.kill(self.st.procs["nginx"].pid, signal.SIGHUP)
         time.sleep(1.5)
 
-    def wrk(self, url, secs):
+    def wrk(self, url, secs, procs):
+        """wrk on url for secs seconds; with the CPU time per request of
+        the server processes procs (pids of process trees) meanwhile."""
+        before = sum(tree_cpu(pid) for pid in procs)
         out = subprocess.run(
             ["wrk", "-t", "2", "-c", "32", "-d", "%ds" % secs, "--latency",
              url], capture_output=True, text=True, timeout=secs + 60).stdout
+        cpu = sum(tree_cpu(pid) for pid in procs) - before
         m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        n = re.search(r"(\d+) requests in", out)
         codes = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errs = re.search(r"Socket errors: (.*)", out)
         return {"rps": float(m.group(1)) if m else 0.0,
+                "requests": int(n.group(1)) if n else 0,
+                "cpu_us": 1e6 * cpu / int(n.group(1)) if n and
+                int(n.group(1)) else 0.0,
                 "non2xx": int(codes.group(1)) if codes else 0,
                 "socket_errors": errs.group(1) if errs else "",
                 "raw": out}
@@ -340,17 +352,22 @@ class Bench:
         base = self.st.base_url
         pb = "https://127.0.0.1:%d" % self.pebble_port
         secs = self.args.wrk_seconds
+        nginx = self.st.procs["nginx"].pid
+        pebble = self.extra["pebble"].pid
         targets = (
-            ("null FastCGI via nginx", base + "/bench/null-nonce"),
-            ("acme-fcgi via nginx", base + "/acme/new-nonce"),
-            ("pebble via nginx", base + "/bench/pebble/nonce-plz"),
-            ("pebble direct", pb + "/nonce-plz"),
+            ("null FastCGI via nginx", base + "/bench/null-nonce",
+             (nginx, self.extra["nullfcgi"].pid)),
+            ("acme-fcgi via nginx", base + "/acme/new-nonce",
+             (nginx, self.st.procs["acme-fcgi"].pid)),
+            ("pebble via nginx", base + "/bench/pebble/nonce-plz",
+             (nginx, pebble)),
+            ("pebble direct", pb + "/nonce-plz", (pebble,)),
         )
-        for name, url in targets:
-            r = self.wrk(url, secs)
+        for name, url, procs in targets:
+            r = self.wrk(url, secs, procs)
             self.results["wrk"][name] = r
-            print("wrk %-24s %10.0f req/s%s" % (
-                name, r["rps"], "  (non-2xx: %d)" % r["non2xx"]
+            print("wrk %-24s %10.0f req/s  server CPU %5.1f us/req%s" % (
+                name, r["rps"], r["cpu_us"], "  (non-2xx: %d)" % r["non2xx"]
                 if r["non2xx"] else ""), flush=True)
 
     # -------------------------------------------------------------- main
@@ -380,13 +397,11 @@ class Bench:
         servers = self.args.servers.split(",")
         if "acme" in servers:
             creds = self.mint(n)
-            self.st.psql("SELECT pg_stat_statements_reset()")
-            self.runs("acme", self.st.directory_url, creds, self.acme_cpu)
-            self.pg_top(os.path.join(self.state, "pg_stat_statements.txt"))
             if self.args.pg_top:
-                shutil.copy(os.path.join(self.state,
-                                         "pg_stat_statements.txt"),
-                            self.args.pg_top)
+                self.st.psql("SELECT pg_stat_statements_reset()")
+            self.runs("acme", self.st.directory_url, creds, self.acme_cpu)
+            if self.args.pg_top:
+                self.pg_top(self.args.pg_top)
         if "pebble" in servers:
             self.pebble_runs(n)
         if not self.args.no_wrk:
@@ -515,6 +530,20 @@ def report(res, levels):
     for what, got, ok, want in lines:
         print("  %-46s %-32s %-8s %s" % (what, got, want,
                                          "ok" if ok else "MISSED"))
+    null = w.get("null FastCGI via nginx", {})
+    if null.get("cpu_us") and 16 in acme and acme[16]["issued"]:
+        # what the architecture costs before any work of ours: nginx's
+        # TLS and HTTP, and a FastCGI exchange, for each request
+        r = acme[16]
+        reqs = r["requests"] / per_issue(r)
+        print("  floor: a request to the do-nothing FastCGI responder "
+              "through nginx costs %.0f us of server CPU; at %.1f requests "
+              "per issuance (c=16) that is %.2f ms per issuance before "
+              "any work of acme-fcgi, PostgreSQL or acme-worker%s" % (
+                  null["cpu_us"], reqs, reqs * null["cpu_us"] / 1000,
+                  " (0.5x Pebble's whole issuance: %.2f ms)" %
+                  (500 * cpu(peb[16])) if peb.get(16, {}).get("issued")
+                  else ""))
     if 1 in acme:
         r = acme[1]
         print("  at c=1: validation (challenge POST -> authorization valid) "
