@@ -12,21 +12,24 @@
 static const char b64u_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* The 6-bit value of each ASCII character of the alphabet, -1 for the
+ * other ASCII characters (b64u_value refuses the bytes from 128 on). */
+static const signed char b64u_values[128] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+};
+
 /* Returns the 6-bit value of an alphabet character, or -1. */
 static int
 b64u_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
+	return c < 128 ? b64u_values[c] : -1;
 }
 
 /* Returns the unpadded base64url encoding of buf; owned by the caller. */
@@ -75,7 +78,7 @@ b64u_decode(const char *s, unsigned char **out, size_t *outlen)
 	unsigned char *buf = NULL, *o;
 	size_t len, i, rem;
 	unsigned long v;
-	int c, rc = 0;
+	int a, b, c, d, rc = 0;
 
 	*out = NULL;
 	*outlen = 0;
@@ -84,17 +87,25 @@ b64u_decode(const char *s, unsigned char **out, size_t *outlen)
 	if (rem == 1)
 		goto out;
 	buf = o = xmalloc(len / 4 * 3 + 2 + 1);
-	v = 0;
-	for (i = 0; i < len; i++) {
+	/* whole groups of four characters: three bytes each */
+	for (i = 0; i + 4 <= len; i += 4) {
+		a = b64u_value((unsigned char)s[i]);
+		b = b64u_value((unsigned char)s[i + 1]);
+		c = b64u_value((unsigned char)s[i + 2]);
+		d = b64u_value((unsigned char)s[i + 3]);
+		if ((a | b | c | d) < 0)
+			goto out;
+		v = (unsigned long)a << 18 | (unsigned long)b << 12 |
+		    (unsigned long)c << 6 | (unsigned long)d;
+		*o++ = (unsigned char)(v >> 16);
+		*o++ = (unsigned char)(v >> 8);
+		*o++ = (unsigned char)v;
+	}
+	/* the last rem characters */
+	for (v = 0; i < len; i++) {
 		if ((c = b64u_value((unsigned char)s[i])) < 0)
 			goto out;
 		v = v << 6 | (unsigned long)c;
-		if (i % 4 == 3) {
-			*o++ = (unsigned char)(v >> 16);
-			*o++ = (unsigned char)(v >> 8);
-			*o++ = (unsigned char)v;
-			v = 0;
-		}
 	}
 	if (rem == 2) {
 		/* 12 bits: one byte, 4 unused bits that must be zero */

@@ -36,6 +36,11 @@ struct jwk {
 	json_object	*canon;		/* owned; required public members only */
 	char		*thumbprint;	/* owned; RFC 7638 SHA-256, base64url */
 	int		 bits;		/* RSA modulus size or EC curve size */
+	enum jws_alg	 alg;		/* the one it signs with; JWS_ALG_NONE:
+					 * ask pkey (jwk_alg_matches) */
+	EVP_MD_CTX	*verifier;	/* owned; ready to verify alg's
+					 * signatures, copied by jws_verify
+					 * (NULL: set up there each time) */
 };
 
 /* Parses a public JWK: RSA (n, e; 2048 to 4096 bits, odd e >= 65537) or
@@ -81,6 +86,10 @@ int	 jws_parse(const char *body, size_t len, struct jws *out,
  * Returns 1 if valid, 0 otherwise with p set. */
 int	 jws_verify(const struct jws *, const struct jwk *,
 	    struct problem *p);
+/* Returns a new context ready to verify the signatures of alg (RS256,
+ * ES256, ES384) with pkey, for jws_verify to copy; NULL if it cannot be
+ * set up. The caller frees it (EVP_MD_CTX_free). */
+EVP_MD_CTX *jws_verifier_new(EVP_PKEY *pkey, enum jws_alg alg);
 /* Verifies an HS256 signature with a MAC key (constant time). */
 int	 jws_verify_hmac(const struct jws *, const unsigned char *key,
 	    size_t keylen, struct problem *p);

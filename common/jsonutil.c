@@ -478,6 +478,10 @@ json_scan_strict(const char *buf, size_t len, const char **why)
 	return rc;
 }
 
+/* The tokener of json_parse_strict, made once per process and reset
+ * before and after each parse (making one allocates its stack). */
+static json_tokener *json_tok;
+
 /*
  * Parses exactly one JSON value filling buf[0..len): the strict scanner
  * first, then json-c in strict mode with the depth limit. Returns a new
@@ -497,8 +501,11 @@ json_parse_strict(const char *buf, size_t len)
 		    "invalid");
 		return NULL;
 	}
-	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+	if (json_tok == NULL &&
+	    (json_tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
 		return NULL;
+	tok = json_tok;
+	json_tokener_reset(tok);
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -516,7 +523,7 @@ json_parse_strict(const char *buf, size_t len)
 		json_object_put(obj);
 		obj = NULL;
 	}
-	json_tokener_free(tok);
+	json_tokener_reset(tok);	/* keeps nothing of this input */
 	return obj;
 }
 

@@ -40,9 +40,10 @@ static const struct {
 	const char	*group;		/* OpenSSL group name */
 	size_t		 len;		/* coordinate size, bytes */
 	int		 bits;
+	enum jws_alg	 alg;		/* the JWS algorithm of its keys */
 } jwk_curves[JWK_CRV__MAX] = {
-	[JWK_CRV_P256] = { "P-256", "prime256v1", 32, 256 },
-	[JWK_CRV_P384] = { "P-384", "secp384r1", 48, 384 },
+	[JWK_CRV_P256] = { "P-256", "prime256v1", 32, 256, JWS_ALG_ES256 },
+	[JWK_CRV_P384] = { "P-384", "secp384r1", 48, 384, JWS_ALG_ES384 },
 };
 
 /* Members that only a private (or symmetric) key carries. */
@@ -122,10 +123,13 @@ jwk_canon_ec(enum jwk_curve crv, const unsigned char *x,
 	return o;
 }
 
-/* Fills out from its parts (taking ownership of pkey and canon) and
- * computes the thumbprint. Returns 1, or 0 with pkey and canon freed. */
+/* Fills out from its parts (taking ownership of pkey and canon),
+ * computes the thumbprint and sets up the verification of alg's
+ * signatures (without it, jws_verify sets it up each time). Returns 1,
+ * or 0 with pkey and canon freed. */
 static int
-jwk_finish(struct jwk *out, EVP_PKEY *pkey, json_object *canon, int bits)
+jwk_finish(struct jwk *out, EVP_PKEY *pkey, json_object *canon, int bits,
+    enum jws_alg alg)
 {
 	char *tp;
 
@@ -138,6 +142,8 @@ jwk_finish(struct jwk *out, EVP_PKEY *pkey, json_object *canon, int bits)
 	out->canon = canon;
 	out->thumbprint = tp;
 	out->bits = bits;
+	out->alg = alg;
+	out->verifier = jws_verifier_new(pkey, alg);
 	return 1;
 }
 
@@ -286,7 +292,7 @@ jwk_parse_rsa(json_object *obj, struct jwk *out, struct problem *p)
 		problem_set(p, PT_BAD_PUBLIC_KEY, "RSA key refused: "
 		    "not a valid RSA public key");
 	} else if (!jwk_finish(out, pkey, jwk_canon_rsa(n, nlen, e, elen),
-	    bits))
+	    bits, JWS_ALG_RS256))
 		problem_set(p, PT_SERVER_INTERNAL,
 		    "cannot compute the JWK thumbprint");
 	else
@@ -334,7 +340,7 @@ jwk_parse_ec(json_object *obj, struct jwk *out, struct problem *p)
 		goto out;
 	}
 	if (!jwk_finish(out, pkey, jwk_canon_ec(crv, x, y),
-	    jwk_curves[crv].bits)) {
+	    jwk_curves[crv].bits, jwk_curves[crv].alg)) {
 		problem_set(p, PT_SERVER_INTERNAL,
 		    "cannot compute the JWK thumbprint");
 		goto out;
@@ -398,6 +404,7 @@ jwk_from_pkey(EVP_PKEY *pkey, struct jwk *out)
 	json_object *canon = NULL;
 	char group[64];
 	enum jwk_curve crv;
+	enum jws_alg alg = JWS_ALG_NONE;
 	size_t alen, blen;
 	int bits = 0, rc = 0;
 
@@ -416,6 +423,7 @@ jwk_from_pkey(EVP_PKEY *pkey, struct jwk *out)
 		BN_bn2bin(b, bbuf);
 		canon = jwk_canon_rsa(abuf, alen, bbuf, blen);
 		bits = BN_num_bits(a);
+		alg = JWS_ALG_RS256;
 	} else if (EVP_PKEY_is_a(pkey, "EC")) {
 		if (EVP_PKEY_get_utf8_string_param(pkey,
 		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
@@ -434,11 +442,12 @@ jwk_from_pkey(EVP_PKEY *pkey, struct jwk *out)
 			goto out;
 		canon = jwk_canon_ec(crv, abuf, bbuf);
 		bits = jwk_curves[crv].bits;
+		alg = jwk_curves[crv].alg;
 	} else
 		goto out;
 	if (EVP_PKEY_up_ref(pkey) != 1)
 		goto out;
-	rc = jwk_finish(out, pkey, canon, bits);
+	rc = jwk_finish(out, pkey, canon, bits, alg);
 	canon = NULL;
 out:
 	if (!rc)
@@ -457,6 +466,7 @@ jwk_free(struct jwk *k)
 {
 	if (k == NULL)
 		return;
+	EVP_MD_CTX_free(k->verifier);
 	EVP_PKEY_free(k->pkey);
 	json_object_put(k->canon);
 	free(k->thumbprint);
@@ -472,6 +482,9 @@ jwk_alg_matches(const struct jwk *k, enum jws_alg alg)
 
 	if (k == NULL || k->pkey == NULL)
 		return 0;
+	/* known since the key was read: no lookup of its type by name */
+	if (k->alg != JWS_ALG_NONE)
+		return alg == k->alg;
 	switch (alg) {
 	case JWS_ALG_RS256:
 		rc = EVP_PKEY_is_a(k->pkey, "RSA");
@@ -504,43 +517,53 @@ sha256_b64u(const char *s)
 	return b64u_encode(md, mdlen);
 }
 
+/* Writes the DER INTEGER of the unsigned big-endian v[0..n) (n >= 1) at
+ * out, which has room for n + 3 bytes; returns its size. */
+static size_t
+der_uint(unsigned char *out, const unsigned char *v, size_t n)
+{
+	size_t len;
+
+	while (n > 1 && v[0] == 0) {	/* minimal: no leading zero octet */
+		v++;
+		n--;
+	}
+	len = n + ((v[0] & 0x80) != 0);	/* a zero octet keeps it positive */
+	out[0] = 0x02;
+	out[1] = (unsigned char)len;	/* len <= ECDSA_MAX_HALF + 1 < 128 */
+	out[2] = 0;
+	memcpy(out + 2 + (len - n), v, n);
+	return 2 + len;
+}
+
 /*
  * Converts a JOSE ECDSA signature (r||s, two halves of equal size) to
- * DER. Returns a new buffer (caller frees) with its size in *outlen, or
- * NULL.
+ * DER: SEQUENCE { INTEGER r, INTEGER s }, encoded directly (as
+ * i2d_ECDSA_SIG would, without big numbers in between). Returns a new
+ * buffer (caller frees) with its size in *outlen, or NULL.
  */
 unsigned char *
 ecdsa_jose_to_der(const unsigned char *sig, size_t len, size_t *outlen)
 {
-	ECDSA_SIG *esig = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *der = NULL, *d;
-	int dlen;
+	unsigned char ints[2 * (ECDSA_MAX_HALF + 3)], *der;
+	size_t n, hdr;
 
 	*outlen = 0;
 	if (len == 0 || len % 2 != 0 || len > 2 * ECDSA_MAX_HALF)
 		return NULL;
-	if ((r = BN_bin2bn(sig, (int)(len / 2), NULL)) == NULL ||
-	    (s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL)) == NULL ||
-	    (esig = ECDSA_SIG_new()) == NULL ||
-	    ECDSA_SIG_set0(esig, r, s) != 1)
-		goto out;
-	r = s = NULL;		/* owned by esig */
-	if ((dlen = i2d_ECDSA_SIG(esig, NULL)) <= 0)
-		goto out;
-	der = d = xmalloc((size_t)dlen);
-	if (i2d_ECDSA_SIG(esig, &d) != dlen) {
-		free(der);
-		der = NULL;
-		goto out;
+	n = der_uint(ints, sig, len / 2);
+	n += der_uint(ints + n, sig + len / 2, len / 2);
+	hdr = n < 0x80 ? 2 : 3;		/* n < 256 */
+	der = xmalloc(hdr + n);
+	der[0] = 0x30;
+	if (hdr == 2)
+		der[1] = (unsigned char)n;
+	else {
+		der[1] = 0x81;
+		der[2] = (unsigned char)n;
 	}
-	*outlen = (size_t)dlen;
-out:
-	if (der == NULL)
-		ERR_clear_error();
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(esig);
+	memcpy(der + hdr, ints, n);
+	*outlen = hdr + n;
 	return der;
 }
 

@@ -280,6 +280,55 @@ jws_key_alg(const struct jwk *key)
 }
 
 /*
+ * Sets up the verification of alg's signatures with pkey once, for a key
+ * that verifies many (jwk.c keeps the context in the jwk): the digest and
+ * signature method are looked up by name here, not at each jws_verify.
+ * Returns a new context (the caller frees it), or NULL with the error
+ * queue cleared.
+ */
+EVP_MD_CTX *
+jws_verifier_new(EVP_PKEY *pkey, enum jws_alg alg)
+{
+	EVP_MD_CTX *ctx = NULL;
+
+	if (pkey == NULL || alg <= JWS_ALG_NONE || alg >= JWS_ALG__MAX ||
+	    alg == JWS_ALG_HS256)
+		return NULL;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit_ex(ctx, NULL, jws_algs[alg].md, NULL, NULL,
+	    pkey, NULL) != 1) {
+		ERR_clear_error();
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* Returns a new context ready to verify one signature of alg with key:
+ * a copy of the key's verifier, or one set up now; NULL on failure. */
+static EVP_MD_CTX *
+jws_verifier(const struct jwk *key, enum jws_alg alg)
+{
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (key->verifier != NULL && key->alg == alg)
+		ok = EVP_MD_CTX_copy_ex(ctx, key->verifier);
+	else
+		ok = EVP_DigestVerifyInit_ex(ctx, NULL, jws_algs[alg].md, NULL,
+		    NULL, key->pkey, NULL);
+	if (ok != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	/* used once: finalised in place rather than on a copy */
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+	return ctx;
+}
+
+/*
  * Verifies the signature of a parsed JWS with a public key: RS256
  * (RSASSA-PKCS1-v1_5), ES256 or ES384 (r||s of the curve's exact size),
  * the algorithm matching the key. Returns 1 if valid, else 0 with p set
@@ -326,9 +375,7 @@ jws_verify(const struct jws *jws, const struct jwk *key, struct problem *p)
 		}
 		sig = der;
 	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit_ex(ctx, NULL, jws_algs[jws->alg].md, NULL,
-	    NULL, key->pkey, NULL) != 1 ||
+	if ((ctx = jws_verifier(key, jws->alg)) == NULL ||
 	    EVP_DigestVerify(ctx, sig, siglen,
 	    (const unsigned char *)jws->signing_input,
 	    strlen(jws->signing_input)) != 1) {

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "jose.h"
 #include "nonce.h"
@@ -19,6 +22,17 @@
 #define NONCE_BODY	(4 + 8 + NONCE_RAND)
 #define NONCE_LEN	(NONCE_BODY + NONCE_MAC)
 #define NONCE_SKEW	60	/* seconds of clock skew between hosts */
+/* random parts drawn from the generator at once (see nonce_random) */
+#define NONCE_POOL	(64 * NONCE_RAND)
+
+/* HMAC, fetched once per process (a fetch by name costs more than the
+ * MAC of a nonce). */
+static EVP_MAC *nonce_hmac;
+
+/* Random bytes for the nonces of this process, handed out in order. */
+static unsigned char nonce_pool[NONCE_POOL];
+static size_t nonce_pool_used = NONCE_POOL;
+static pid_t nonce_pool_pid;
 
 static int
 hex_to_key(const char *hex, unsigned char *key, size_t len)
@@ -56,6 +70,31 @@ key_from_result(PGresult *res, int ecol, int kcol, int *epoch,
 	return 1;
 }
 
+/* Returns a new HMAC-SHA256 context keyed with key (32 bytes), or NULL
+ * (the error queue is cleared). */
+static EVP_MAC_CTX *
+nonce_mac_new(const unsigned char *key)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx = NULL;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (nonce_hmac == NULL &&
+	    (nonce_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		goto out;
+	if ((ctx = EVP_MAC_CTX_new(nonce_hmac)) == NULL ||
+	    EVP_MAC_init(ctx, key, 32, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+out:
+	if (ctx == NULL)
+		ERR_clear_error();
+	return ctx;
+}
+
 int
 nonce_load(struct db *db, struct nonce_ctx *n)
 {
@@ -81,6 +120,9 @@ nonce_load(struct db *db, struct nonce_ctx *n)
 	n->loaded = 1;
 	rc = 1;
 out:
+	/* keyed with n->key as it is now; NULL: keyed at each use */
+	EVP_MAC_CTX_free(n->mac);
+	n->mac = rc ? nonce_mac_new(n->key) : NULL;
 	OPENSSL_cleanse(cand, sizeof(cand));
 	if (hex != NULL)
 		OPENSSL_cleanse(hex, strlen(hex));
@@ -89,16 +131,46 @@ out:
 	return rc;
 }
 
+/* Computes the MAC of a nonce body: HMAC-SHA256 with key, truncated.
+ * keyed, when not NULL, is a context keyed with key already (copied, so
+ * that it stays ready for the next nonce). */
 static void
-nonce_mac(const unsigned char *key, const unsigned char *body,
-    unsigned char *mac)
+nonce_mac(const EVP_MAC_CTX *keyed, const unsigned char *key,
+    const unsigned char *body, unsigned char *mac)
 {
 	unsigned char full[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	EVP_MAC_CTX *ctx;
+	size_t len = 0;
 
-	if (HMAC(EVP_sha256(), key, 32, body, NONCE_BODY, full, &len) == NULL)
+	ctx = keyed != NULL ? EVP_MAC_CTX_dup(keyed) : nonce_mac_new(key);
+	if (ctx == NULL || EVP_MAC_update(ctx, body, NONCE_BODY) != 1 ||
+	    EVP_MAC_final(ctx, full, &len, sizeof(full)) != 1 ||
+	    len < NONCE_MAC)
 		msg_fatal("HMAC failed");
 	memcpy(mac, full, NONCE_MAC);
+	EVP_MAC_CTX_free(ctx);
+}
+
+/*
+ * Fills out with the random part of a nonce. The generator is asked for
+ * the parts of many nonces at once, a call costing far more than the
+ * bytes; the pool is refilled in a new process (after fork), so that no
+ * two processes hand out the same bytes. The random part is sent in the
+ * clear in the nonce: nothing secret is kept here.
+ */
+static void
+nonce_random(unsigned char *out)
+{
+	pid_t pid = getpid();
+
+	if (nonce_pool_used + NONCE_RAND > sizeof(nonce_pool) ||
+	    nonce_pool_pid != pid) {
+		rand_bytes(nonce_pool, sizeof(nonce_pool));
+		nonce_pool_used = 0;
+		nonce_pool_pid = pid;
+	}
+	memcpy(out, nonce_pool + nonce_pool_used, NONCE_RAND);
+	nonce_pool_used += NONCE_RAND;
 }
 
 char *
@@ -114,8 +186,8 @@ nonce_new(const struct nonce_ctx *n)
 		raw[i] = (unsigned char)((uint32_t)n->epoch >> (24 - 8 * i));
 	for (i = 0; i < 8; i++)
 		raw[4 + i] = (unsigned char)(t >> (56 - 8 * i));
-	rand_bytes(raw + 12, NONCE_RAND);
-	nonce_mac(n->key, raw, raw + NONCE_BODY);
+	nonce_random(raw + 12);
+	nonce_mac(n->mac, n->key, raw, raw + NONCE_BODY);
 	return b64u_encode(raw, sizeof(raw));
 }
 
@@ -124,6 +196,7 @@ nonce_check(struct db *db, struct nonce_ctx *n, const char *nonce,
     int *epoch_out, struct problem *p)
 {
 	unsigned char *raw = NULL, key[32], mac[NONCE_MAC];
+	const EVP_MAC_CTX *keyed = NULL;
 	size_t len = 0;
 	uint32_t epoch = 0;
 	uint64_t t = 0;
@@ -142,9 +215,10 @@ nonce_check(struct db *db, struct nonce_ctx *n, const char *nonce,
 		epoch = (epoch << 8) | raw[i];
 	for (i = 0; i < 8; i++)
 		t = (t << 8) | raw[4 + i];
-	if (n->loaded && (uint32_t)n->epoch == epoch)
+	if (n->loaded && (uint32_t)n->epoch == epoch) {
 		memcpy(key, n->key, sizeof(key));
-	else {
+		keyed = n->mac;
+	} else {
 		snprintf(ebuf, sizeof(ebuf), "%u", epoch);
 		vals[0] = ebuf;
 		res = db_query(db, "SELECT key FROM nonce_key WHERE epoch = $1",
@@ -160,7 +234,7 @@ nonce_check(struct db *db, struct nonce_ctx *n, const char *nonce,
 			goto out;
 		}
 	}
-	nonce_mac(key, raw, mac);
+	nonce_mac(keyed, key, raw, mac);
 	if (!ct_equal(mac, raw + NONCE_BODY, NONCE_MAC)) {
 		problem_set(p, PT_BAD_NONCE, "the nonce is not one of ours");
 		goto out;
@@ -216,4 +290,13 @@ nonce_redeem(struct db *db, struct nonce_ctx *n, const char *nonce,
 out:
 	PQclear(res);
 	return rc;
+}
+
+void
+nonce_free(struct nonce_ctx *n)
+{
+	EVP_MAC_CTX_free(n->mac);
+	n->mac = NULL;
+	OPENSSL_cleanse(n->key, sizeof(n->key));
+	n->loaded = 0;
 }

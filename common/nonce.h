@@ -6,6 +6,8 @@
 #ifndef ACME_NONCE_H
 #define ACME_NONCE_H
 
+#include <openssl/evp.h>
+
 #include "db.h"
 #include "problem.h"
 
@@ -14,6 +16,7 @@ struct nonce_ctx {
 	int		 epoch;
 	unsigned char	 key[32];
 	long		 lifetime;	/* seconds */
+	EVP_MAC_CTX	*mac;		/* owned; HMAC keyed with key, or NULL */
 };
 
 /* Loads (or starts) the current epoch's key; returns 1 or 0. */
@@ -25,6 +28,9 @@ char	*nonce_new(const struct nonce_ctx *);
  * set to badNonce (or serverInternal). */
 int	 nonce_check(struct db *, struct nonce_ctx *, const char *nonce,
 	    int *epoch, struct problem *p);
+/* Releases what n holds (the MAC context, the key); n can be loaded
+ * again. */
+void	 nonce_free(struct nonce_ctx *);
 /* Sets p to badNonce for a nonce the database found used, and reloads
  * the key when it was of the current epoch (lost in a crash). */
 void	 nonce_reused(struct db *, struct nonce_ctx *, int epoch,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -334,13 +335,45 @@ child_sigterm(int sig)
 	child_stop = 1;
 }
 
-/* Waits until the listening socket has a connection or SIGTERM arrives
- * (the only place the child takes signals). */
-static void
-child_wait(int listen_fd, const sigset_t *unblocked)
+/*
+ * Returns an epoll descriptor watching the listening socket for this
+ * child alone, or -1 (child_wait then polls the socket). EPOLLEXCLUSIVE:
+ * a connection wakes one idle child, not all of them only for the others
+ * to find accept() empty.
+ */
+static int
+child_epoll(int listen_fd)
 {
+	struct epoll_event ev;
+	int epfd;
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = listen_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1) {
+		(void)close(epfd);
+		return -1;
+	}
+	return epfd;
+}
+
+/* Waits until the listening socket has a connection or SIGTERM arrives
+ * (the only place the child takes signals): on epfd when it is not -1,
+ * else on the socket itself. */
+static void
+child_wait(int epfd, int listen_fd, const sigset_t *unblocked)
+{
+	struct epoll_event ev;
 	struct pollfd pfd;
 
+	if (epfd != -1) {
+		if (epoll_pwait(epfd, &ev, 1, -1, unblocked) < 0 &&
+		    errno != EINTR)
+			msg_warn("child: epoll_wait: %s", strerror(errno));
+		return;
+	}
 	pfd.fd = listen_fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -364,7 +397,7 @@ prefork_serve(int listen_fd, void (*setup)(void *),
 	struct sigaction sa;
 	sigset_t block, unblocked;
 	time_t drain_end = 0;
-	int fl, rc;
+	int epfd, fl, rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = child_sigterm;
@@ -385,12 +418,13 @@ prefork_serve(int listen_fd, void (*setup)(void *),
 	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		msg_fatal("child: listening socket: %s", strerror(errno));
+	epfd = child_epoll(listen_fd);
 	setup(arg);
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
 		msg_fatal("FCGX_InitRequest failed");
 	for (;;) {
 		if (!child_stop)
-			child_wait(listen_fd, &unblocked);
+			child_wait(epfd, listen_fd, &unblocked);
 		if (child_stop && drain_end == 0)
 			drain_end = time(NULL) + CHILD_DRAIN_SECONDS;
 		if (drain_end != 0 && time(NULL) >= drain_end)
@@ -409,6 +443,8 @@ prefork_serve(int listen_fd, void (*setup)(void *),
 		handle(arg, &fr);
 		FCGX_Finish_r(&fr);
 	}
+	if (epfd != -1)
+		(void)close(epfd);
 }
 
 /* Prints the usage of the program and exits 2. */

@@ -24,23 +24,26 @@ acme_account_usable(struct req *r)
 	return 0;
 }
 
-/* Parses the account id out of a kid URL; returns 0 if it is not one. */
+/* Parses the account id out of a kid URL (account_url's form); returns
+ * 0 if it is not one. */
 static long
 kid_account_id(const char *kid)
 {
-	char *prefix = account_url(0);
-	size_t plen = strlen(prefix) - 1, i;
+	const char *base = cfg_str(CFG_BASE_URL);
+	const char *prefix = routes[R_ACCOUNT].prefix;
+	size_t blen = strlen(base), plen = blen + strlen(prefix), i;
 	long id = 0;
 
-	if (strncmp(kid, prefix, plen) == 0 && kid[plen] != '\0' &&
-	    kid[plen] != '0' && strlen(kid + plen) <= 18) {
+	if (strncmp(kid, base, blen) == 0 &&
+	    strncmp(kid + blen, prefix, plen - blen) == 0 &&
+	    kid[plen] != '\0' && kid[plen] != '0' &&
+	    strlen(kid + plen) <= 18) {
 		for (i = plen; kid[i] != '\0'; i++)
 			if (!isdigit((unsigned char)kid[i]))
 				break;
 		if (kid[i] == '\0')
 			id = strtol(kid + plen, NULL, 10);
 	}
-	free(prefix);
 	return id;
 }
 
@@ -104,7 +107,9 @@ out:
 	return rc;
 }
 
-/* Copies a key (references on its parts). */
+/* Copies a key (references on its parts) into a zeroed to, without its
+ * verifier: the copy verifies nothing more (jws_verify would set one up
+ * each time). */
 static void
 jwk_copy(const struct jwk *from, struct jwk *to)
 {
@@ -113,6 +118,8 @@ jwk_copy(const struct jwk *from, struct jwk *to)
 	to->canon = json_object_get(from->canon);
 	to->thumbprint = xstrdup(from->thumbprint);
 	to->bits = from->bits;
+	to->alg = from->alg;
+	to->verifier = NULL;
 }
 
 /*

@@ -560,6 +560,7 @@ child_main(int listen_fd)
 	struct child c;
 
 	prefork_serve(listen_fd, child_open, child_handle, &c);
+	nonce_free(&c.nonce);
 	db_close(&c.db);
 	config_free();
 	_exit(0);
