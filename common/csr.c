@@ -109,8 +109,8 @@ csr_check_sig(X509_REQ *req, struct problem *p)
 	return 1;
 }
 
-/* Checks the CSR's key: RSA, of an allowed size, not the account key.
- * Returns 1 with *bits set, or 0 with p set. */
+/* Checks the CSR's key: RSA, of an allowed size (any when allowed is
+ * NULL), not the account key. Returns 1 with *bits set, or 0 with p set. */
 static int
 csr_check_key(EVP_PKEY *pk, const int *allowed, size_t nallowed,
     EVP_PKEY *account_key, int *bits, struct problem *p)
@@ -133,10 +133,10 @@ csr_check_key(EVP_PKEY *pk, const int *allowed, size_t nallowed,
 		return 0;
 	}
 	n = EVP_PKEY_get_bits(pk);
-	for (i = 0; i < nallowed; i++)
+	for (i = 0; allowed != NULL && i < nallowed; i++)
 		if (allowed[i] == n)
 			break;
-	if (i == nallowed) {
+	if (allowed != NULL && i == nallowed) {
 		list[0] = '\0';
 		for (i = 0, off = 0; i < nallowed && off < sizeof(list); i++)
 			off += (size_t)snprintf(list + off, sizeof(list) - off,
@@ -302,13 +302,13 @@ csr_check(const unsigned char *der, size_t len,
 		    "subjectAltName extension");
 		goto out;
 	}
-	for (i = 0; i < nv; i++)
+	for (i = 0; names != NULL && i < nv; i++)
 		if (!names_has(names, nnames, v[i])) {
 			problem_set(p, PT_BAD_CSR, "the CSR has the name "
 			    "\"%s\", which is not in the order", v[i]);
 			goto out;
 		}
-	for (i = 0; i < nnames; i++)
+	for (i = 0; names != NULL && i < nnames; i++)
 		if (!names_has((const char *const *)v, nv, names[i])) {
 			problem_set(p, PT_BAD_CSR, "the CSR lacks the "
 			    "order's name \"%s\"", names[i]);

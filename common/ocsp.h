@@ -123,10 +123,15 @@ int	 ocsp_response_sign_id(const struct ocsp_signer *,
 
 /*
  * Checks that the certificate der (len bytes, the whole buffer one
- * certificate) was issued by issuer as X509_check_issued sees it: its
- * issuer is issuer's subject, its signature algorithm is of issuer's
+ * certificate) was issued by issuer, with X509_check_issued's tests:
+ * its issuer is issuer's subject, its signature algorithm is of issuer's
  * key type, and its authorityKeyIdentifier, if any, matches issuer. Its
- * subjectPublicKeyInfo is left encoded: OpenSSL 3 decodes the key of
+ * validity, subject and subjectPublicKeyInfo are left encoded, and its
+ * other extensions undecoded (X509_check_issued also refuses a
+ * certificate whose extensions OpenSSL cannot decode, or whose subject
+ * d2i_X509 refuses; the certificates read here are the CA's own, from
+ * the database: tests/fuzz/fuzz_cert_issuer.c states the exact
+ * relation). OpenSSL 3 decodes the key of
  * every certificate it parses (d2i_X509) with its decoders, which cost
  * a third of an OCSP response. The signature is not verified (nor is it
  * by X509_check_issued). Returns 1 with serial (2 * OCSP_SERIAL_MAX + 1

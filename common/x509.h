@@ -26,7 +26,9 @@ struct csr_info {
  * (allowed_bits, nallowed), key different from account_key (skipped when
  * NULL), the set of names (dNSName SANs, lower-cased and deduplicated;
  * the CN if any must be one of them) exactly equal to names[0..nnames)
- * (already lower-case) ignoring order. No other SAN type. Returns 1 and
+ * (already lower-case) ignoring order; names NULL: whatever names the
+ * CSR has, and allowed_bits NULL: any size, for the checks that do not
+ * depend on an order. No other SAN type. Returns 1 and
  * fills info (the caller frees it with csr_info_free), or 0 with info
  * zeroed and p set: PT_BAD_CSR_KEY for the key rules, PT_BAD_CSR for the
  * rest (both are badCSR on the wire). */

@@ -363,71 +363,26 @@ out:
 }
 
 /*
- * Reads the CSR's dNSName SANs (lower-cased, deduplicated) and key size,
- * and checks the CSR with csr_check against them: everything csr_check
- * checks but the two things that depend on the order and its profile,
- * the set of names and the allowed key sizes. Returns 1 with info (the
- * CSR's names and key size as csr_check reads them, which finalize's
- * query compares with the order's), or 0 when the CSR is refused
- * whatever the order, or when this reading did not find what csr_check
- * reads (finalize then checks the CSR against the order itself).
+ * Checks the CSR with csr_check for everything but the two things that
+ * depend on the order and its profile, the set of names and the allowed
+ * key sizes: one decoding of the CSR. Returns 1 with info (the CSR's
+ * names and key size as csr_check reads them, which finalize's query
+ * compares with the order's), or 0 when the CSR is refused whatever the
+ * order (finalize then checks it against the order itself, which names
+ * the fault as it always did).
  */
 static int
 csr_precheck(struct req *r, const unsigned char *der, size_t len,
     struct csr_info *info)
 {
-	X509_REQ *req = NULL;
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	GENERAL_NAMES *gens = NULL;
-	const GENERAL_NAME *gen;
-	const unsigned char *q = der, *d;
-	EVP_PKEY *pk;
 	struct problem p;
-	char **v = NULL, *s;
-	size_t nv = 0, j;
-	int i, k, dlen, bits, rc = 0;
+	int rc;
 
 	memset(&p, 0, sizeof(p));
-	memset(info, 0, sizeof(*info));
-	if (len == 0 || len > 65536 ||
-	    (req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL ||
-	    (pk = X509_REQ_get0_pubkey(req)) == NULL)
-		goto out;
-	bits = EVP_PKEY_get_bits(pk);
-	if ((exts = X509_REQ_get_extensions(req)) != NULL)
-		gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-	v = xcalloc((size_t)(gens != NULL ? sk_GENERAL_NAME_num(gens) : 0),
-	    sizeof(char *));
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		gen = sk_GENERAL_NAME_value(gens, i);
-		if (gen->type != GEN_DNS)
-			goto out;
-		d = ASN1_STRING_get0_data(gen->d.dNSName);
-		dlen = ASN1_STRING_length(gen->d.dNSName);
-		if (d == NULL || dlen <= 0 || dlen > 255)
-			goto out;
-		s = xmalloc((size_t)dlen + 1);
-		for (k = 0; k < dlen; k++)
-			s[k] = (d[k] >= 'A' && d[k] <= 'Z') ?
-			    (char)(d[k] - 'A' + 'a') : (char)d[k];
-		s[dlen] = '\0';
-		for (j = 0; j < nv; j++)
-			if (strcmp(v[j], s) == 0)
-				break;
-		if (j < nv || strlen(s) != (size_t)dlen) {
-			free(s);
-			continue;
-		}
-		v[nv++] = s;
-	}
-	rc = csr_check(der, len, (const char *const *)v, nv, &bits, 1,
+	rc = len <= 65536 && csr_check(der, len, NULL, 0, NULL, 0,
 	    r->jwk.pkey, info, &p);
-out:
-	ERR_clear_error();
-	strv_free(v, nv);
-	GENERAL_NAMES_free(gens);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
+	if (!rc)
+		memset(info, 0, sizeof(*info));
 	problem_clear(&p);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include "../fuzz/fake_dns.c"
 #include "../fuzz/fuzz_b64.c"
 #include "../fuzz/fuzz_caa.c"
+#include "../fuzz/fuzz_cert_issuer.c"
 #include "../fuzz/fuzz_csr.c"
 #include "../fuzz/fuzz_dns.c"
 #include "../fuzz/fuzz_http.c"
@@ -96,6 +97,7 @@ main(void)
 	static const struct target targets[] = {
 		{ "b64", fuzz_b64 },
 		{ "caa", fuzz_caa },
+		{ "cert_issuer", fuzz_cert_issuer },
 		{ "csr", fuzz_csr },
 		{ "dns", fuzz_dns },
 		{ "http", fuzz_http },

@@ -304,6 +304,67 @@ test_csr_no_account_key(void **state)
 	OPENSSL_free(der);
 }
 
+/* csr_check with neither names nor sizes (acme-fcgi's check before its
+ * query): every case is refused as with an order, but for the refusals
+ * that come from the order's names or the profile's key sizes. */
+static void
+test_csr_without_order(void **state)
+{
+	static const char *const of_order[] = {
+		"not in the order", "lacks the order's name",
+		"bits are not accepted",
+	};
+	const struct csr_case *c;
+	struct csr_info full, pre;
+	struct problem pf, pp;
+	unsigned char *der;
+	size_t i, j, n, len;
+	int okf, okp, want, fails = 0;
+
+	(void)state;
+	for (i = 0; i < NELEM(csr_cases); i++) {
+		c = &csr_cases[i];
+		der = case_der(c, &len);
+		for (n = 0; n < NELEM(c->order) && c->order[n] != NULL; n++)
+			;
+		memset(&pf, 0, sizeof(pf));
+		memset(&pp, 0, sizeof(pp));
+		okf = csr_check(der, len, c->order, n, allowed, NELEM(allowed),
+		    keys[K_ACCOUNT], &full, &pf);
+		okp = csr_check(der, len, NULL, 0, NULL, 0, keys[K_ACCOUNT],
+		    &pre, &pp);
+		want = okf;
+		for (j = 0; !okf && j < NELEM(of_order); j++)
+			if (strstr(pf.detail, of_order[j]) != NULL)
+				want = 1;
+		if (okp != want) {
+			print_error("%s: got %s (%s), want %s\n", c->label,
+			    okp ? "accepted" : "refused", okp ? "" : pp.detail,
+			    want ? "accepted" : "refused");
+			fails++;
+		} else if (!okp && (pp.type != pf.type ||
+		    strcmp(pp.detail, pf.detail) != 0)) {
+			print_error("%s: got \"%s\", want \"%s\"\n", c->label,
+			    pp.detail, pf.detail);
+			fails++;
+		} else if (okf && (pre.nnames != full.nnames ||
+		    pre.key_bits != full.key_bits)) {
+			print_error("%s: got %zu names and %d bits, want %zu "
+			    "and %d\n", c->label, pre.nnames, pre.key_bits,
+			    full.nnames, full.key_bits);
+			fails++;
+		}
+		csr_info_free(&full);
+		csr_info_free(&pre);
+		problem_clear(&pf);
+		problem_clear(&pp);
+		free(der);
+	}
+	if (fails > 0)
+		fail_msg("%d of %zu CSR cases failed", fails,
+		    NELEM(csr_cases));
+}
+
 /* ---- serials ---- */
 
 static void
@@ -892,6 +953,7 @@ main(void)
 	const struct CMUnitTest csr_tests[] = {
 		cmocka_unit_test(test_csr_cases),
 		cmocka_unit_test(test_csr_no_account_key),
+		cmocka_unit_test(test_csr_without_order),
 		cmocka_unit_test(test_serial_new_hex),
 	};
 	const struct CMUnitTest ca_tests[] = {
