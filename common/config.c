@@ -22,6 +22,10 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_CHILDREN] = { "children", CFG_T_INT, "4", 0, 256,
 	    "number of acme-fcgi children forked by the master; 0: no "
 	    "master, the process serves requests itself (Apache mod_fcgid)" },
+	[CFG_PREPARE_STATEMENTS] = { "prepare_statements", CFG_T_INT, "1", 0,
+	    1, "1: each acme-fcgi child prepares its statements once per "
+	    "database session; 0: unnamed statements, planned at every "
+	    "request, for a PgBouncer older than 1.21 in transaction mode" },
 	[CFG_LOG_LEVEL] = { "log_level", CFG_T_STR, "info", 0, 0,
 	    "debug, info, warn or err" },
 	[CFG_TERMS_OF_SERVICE] = { "terms_of_service", CFG_T_STR, "", 0, 0,

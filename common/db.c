@@ -151,19 +151,21 @@ db_stmt(struct db *db, const char *sql, int n, PGresult **failed)
 
 /* Forgets the prepared statement sql after a failure that says the
  * session lost it (26000) or must plan it anew (0A000, its result type
- * changed): the next run prepares it again, under a new name. */
-static void
+ * changed): the next run prepares it again, under a new name. Returns 1
+ * if it was forgotten. */
+static int
 db_stmt_invalid(struct db *db, const char *sql)
 {
 	long i;
 
 	if (strcmp(db->sqlstate, "26000") != 0 &&
 	    strcmp(db->sqlstate, "0A000") != 0)
-		return;
+		return 0;
 	if ((i = db_stmt_find(db, sql, db_hash(sql))) < 0)
-		return;
+		return 0;
 	free(db->stmts[i].sql);
 	db->stmts[i] = db->stmts[--db->nstmts];
+	return 1;
 }
 
 /* Returns 1 if the server closed the idle connection (a restart or a
@@ -220,8 +222,11 @@ db_query_bin(struct db *db, const char *sql, int n, const char *const *vals,
 	PGresult *res = NULL;
 	const char *st, *name = NULL;
 
-	db->sqlstate[0] = '\0';
+	int again = 1;
+
 	msg_debug("sql: %s", sql);
+ run:
+	db->sqlstate[0] = '\0';
 	if (db->prepare)
 		name = db_stmt(db, sql, n, &res);
 	if (res == NULL)
@@ -249,9 +254,20 @@ db_query_bin(struct db *db, const char *sql, int n, const char *const *vals,
 	else
 		msg_err("sql failed (%s): %s", db->sqlstate,
 		    PQresultErrorMessage(res));
-	if (name != NULL)
-		db_stmt_invalid(db, sql);
 	PQclear(res);
+	/*
+	 * A prepared statement that its session lost, or whose result type
+	 * changed (a migration replaced a function it calls), is prepared
+	 * again; outside a transaction its failure changed nothing, and it
+	 * runs once more.
+	 */
+	if (name != NULL && db_stmt_invalid(db, sql) && again &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+		again = 0;
+		name = NULL;
+		res = NULL;
+		goto run;
+	}
 	return NULL;
 }
 

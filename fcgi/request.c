@@ -476,6 +476,21 @@ monitor_request(FCGX_Request *fr)
 	    strcmp(uri, routes[R_METRICS].prefix) == 0);
 }
 
+/*
+ * Connects a child to the database; its session prepares the statements
+ * it runs (prepare_statements), each planned once per session instead of
+ * at every request. Returns 1, or 0 (logged).
+ */
+static int
+child_connect(struct db *db)
+{
+	if (!db_connect(db, cfg_str(CFG_DATABASE)))
+		return 0;
+	if (cfg_int(CFG_PREPARE_STATEMENTS))
+		db_prepare(db);
+	return 1;
+}
+
 static void
 handle(struct child *c, FCGX_Request *fr)
 {
@@ -501,7 +516,7 @@ handle(struct child *c, FCGX_Request *fr)
 	log_set_reqid(rid);
 	/* a child started while the database was down connects now */
 	if (r.db->conn == NULL)
-		(void)db_connect(r.db, cfg_str(CFG_DATABASE));
+		(void)child_connect(r.db);
 	pid = r.db->conn != NULL ? PQbackendPID(r.db->conn) : 0;
 	db_up = db_ensure(r.db);
 	if (!db_up && monitor_request(fr)) {
@@ -539,7 +554,7 @@ child_open(void *arg)
 
 	memset(c, 0, sizeof(*c));
 	c->nonce.lifetime = cfg_int(CFG_NONCE_LIFETIME);
-	if (!db_connect(&c->db, cfg_str(CFG_DATABASE)))
+	if (!child_connect(&c->db))
 		msg_warn("child: no database yet: requests will retry");
 	else if (!nonce_load(&c->db, &c->nonce))
 		msg_warn("child: no nonce key yet");

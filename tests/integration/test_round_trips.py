@@ -201,3 +201,40 @@ def test_failed_query_still_uses_the_nonce(stack, mint_eab):
         stack.psql(orig)
     r = c.post_as_get(url)
     assert r.status_code == 404, r.text
+
+
+def test_prepared_statements_survive_a_changed_function(stack, mint_eab):
+    """Each acme-fcgi child prepares its statements once per session
+    (prepare_statements = 1). When a migration changes the result type of
+    a function a prepared statement calls, PostgreSQL refuses to run the
+    old plan (0A000): the statement is prepared again and run once more,
+    and the request succeeds."""
+    c = client(stack, mint_eab)
+    sig = "fcgi_account(bigint,text,text,integer,boolean,boolean,jsonb)"
+    orig = stack.psql("SELECT pg_get_functiondef('%s'::regprocedure)" % sig)
+    comment = stack.psql("SELECT obj_description('%s'::regprocedure)" % sig)
+    assert "OUT contact text" in orig, orig
+    changed = orig.replace("OUT contact text", "OUT contact varchar")
+    log = stack.log("acme-fcgi")
+    # every child prepares the statement (a request may go to any child)
+    for _ in range(3 * stack.children):
+        r = c.post_as_get(c.account_url)
+        assert r.status_code == 200, r.text
+    offset = os.path.getsize(log)
+    stack.psql("DROP FUNCTION %s; %s" % (sig, changed))
+    try:
+        for _ in range(3 * stack.children):
+            r = c.post_as_get(c.account_url)
+            assert r.status_code == 200, r.text
+            assert r.json()["status"] == "valid", r.text
+    finally:
+        stack.psql("DROP FUNCTION %s; %s; COMMENT ON FUNCTION %s IS '%s'" % (
+            sig, orig, sig, comment.replace("'", "''")))
+    time.sleep(0.3)
+    with open(log, errors="replace") as f:
+        f.seek(offset)
+        text = f.read()
+    assert "sql failed (0A000)" in text, \
+        "no statement was planned anew:\n" + text[-3000:]
+    r = c.post_as_get(c.account_url)
+    assert r.status_code == 200, r.text
