@@ -33,8 +33,8 @@ int	 job_crl(struct worker *);
 /* Signs and stores the first OCSP response of the certificate serial
  * (cert, len bytes) the worker has just issued, in one statement (sql/017).
  * Returns 1, 0 if it was not stored (no signer, revoked meanwhile, a
- * signing failure: the response stays due for job_ocsp), or -1 on a
- * database error. */
+ * signing failure, a database without sql/017: the response stays due
+ * for job_ocsp), or -1 on a database error. */
 int	 ocsp_publish_issued(struct worker *, const char *serial,
 	    const unsigned char *cert, size_t len);
 /* Frees revocation.c's OCSP signer (at exit). */
