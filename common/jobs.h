@@ -89,13 +89,24 @@ int	 jobs_finish_challenge(struct db *, const char *id, int ok,
 int	 jobs_claim_order(struct db *, long lease,
 	    const char *serial_candidate, struct issue_job *);
 void	 issue_job_free(struct issue_job *);
+/* A certificate's first OCSP response, stored with it (sql/017). */
+struct ocsp_first {
+	long			 issuer_id;	/* ocsp_issuer.id */
+	unsigned char		*der;		/* the signed response */
+	size_t			 len;
+	long			 this_update;	/* epoch seconds */
+	long			 next_update;
+};
+
 /* Stores the certificate, debits the credit and marks the order valid in
- * one transaction. Returns 1, 0 if the order was no longer processing,
- * 2 if the organization is out of credit (nothing written), -1 on error. */
+ * one transaction, with the certificate's first OCSP response when ocsp is
+ * not NULL (else that response stays due). Returns 1, 0 if the order was
+ * no longer processing, 2 if the organization is out of credit (nothing
+ * written), -1 on error. */
 int	 jobs_store_certificate(struct db *, const char *order_id,
 	    const char *cert_id, const char *serial, long not_before,
 	    long not_after, const unsigned char *der, size_t der_len,
-	    const char *pem_chain);
+	    const char *pem_chain, const struct ocsp_first *ocsp);
 int	 jobs_fail_order(struct db *, const char *order_id,
 	    const char *error);
 /* Expires stale objects, purges old nonces, and purges the web site's

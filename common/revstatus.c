@@ -147,31 +147,6 @@ revstatus_ocsp_store(struct db *db, const char *serial, long issuer_id,
 }
 
 int
-revstatus_ocsp_store_issued(struct db *db, const char *serial,
-    long issuer_id, long this_update, long next_update,
-    const unsigned char *der, size_t len)
-{
-	char issuer[32], tu[32], nu[32];
-	const char *vals[5] = { serial, issuer, (const char *)der, tu, nu };
-	const int lens[5] = { 0, 0, (int)len, 0, 0 };
-	const int fmts[5] = { 0, 0, 1, 0, 0 };
-	PGresult *res;
-	int rc;
-
-	snprintf(issuer, sizeof(issuer), "%ld", issuer_id);
-	snprintf(tu, sizeof(tu), "%ld", this_update);
-	snprintf(nu, sizeof(nu), "%ld", next_update);
-	res = db_query_bin(db, "SELECT ocsp_response_store_issued($1, "
-	    "$2::integer, $3, to_timestamp($4::bigint), "
-	    "to_timestamp($5::bigint))", 5, vals, lens, fmts);
-	if (res == NULL)
-		return -1;
-	rc = result_true(res);
-	PQclear(res);
-	return rc;
-}
-
-int
 revstatus_ocsp_defer(struct db *db, const char *serial, long seconds)
 {
 	char buf[32];

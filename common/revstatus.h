@@ -38,13 +38,6 @@ void	 ocsp_jobs_free(struct ocsp_job *, size_t);
 int	 revstatus_ocsp_store(struct db *, const char *serial, long issuer_id,
 	    long revoked_at, int reason, long this_update, long next_update,
 	    const unsigned char *der, size_t len);
-/* Outside any claim: stores the good response of a certificate its
- * caller has just issued, only while it is unrevoked (sql/017), with an
- * asynchronous commit. Returns 1, 0 if nothing was stored (revoked
- * meanwhile, or gone: the response stays due), or -1. */
-int	 revstatus_ocsp_store_issued(struct db *, const char *serial,
-	    long issuer_id, long this_update, long next_update,
-	    const unsigned char *der, size_t len);
 /* Puts off a claimed certificate's response by seconds. 1 or -1. */
 int	 revstatus_ocsp_defer(struct db *, const char *serial, long seconds);
 

@@ -1,27 +1,19 @@
--- 017_ocsp_at_issuance: the first OCSP response of a certificate stored in
--- one statement by the worker that has just issued it (README,
--- "Performance").
+-- 017_ocsp_at_issuance: a certificate and its first OCSP response stored in
+-- one transaction (README, "Performance").
 --
--- The issuing worker signed that response through job_ocsp's batch claim
--- (014): BEGIN, the claim of the responses due (FOR NO KEY UPDATE SKIP
--- LOCKED), ocsp_response_store, COMMIT; four round trips and a durable
--- commit after every issuance, for one response whose serial and
--- certificate the worker already holds. It now signs it right after
--- order_issue and stores it with ocsp_response_store_issued, alone.
+-- The issuing worker signed that response after the issuance, through
+-- job_ocsp's batch claim (014): BEGIN, the claim of the responses due (FOR
+-- NO KEY UPDATE SKIP LOCKED), ocsp_response_store, COMMIT; four round trips
+-- and a durable commit after every issuance, for one response whose serial
+-- and certificate the worker already holds. It now signs the response as
+-- soon as the certificate is signed, and order_issue_ocsp stores both in
+-- order_issue's transaction: one statement for the two.
 --
--- What the claim's row lock settled, a revocation between the issuance
--- and that store, is settled here by the certificate's row: a revocation
--- updates it (certificate_revoke), then marks the response due
--- (certificate_status_changed). ocsp_response_store_issued takes that row
--- FOR SHARE first, which waits for a revocation under way and is waited
--- for by one that comes after, and stores the good response only while
--- the certificate is unrevoked: otherwise nothing is stored, the response
--- stays due, and the next claim signs it revoked. A response that is not
--- stored at all (the worker died, or the signer failed) is due likewise.
---
--- Its commit is asynchronous: losing it in a crash loses no certificate
--- and no credit, only a response that is still due, and signed again by
--- the next claim after the restart.
+-- No revocation can come between them: the certificate exists for no other
+-- transaction before that one commits. When the worker has no response to
+-- give (no OCSP signer, a signing failure), order_issue_ocsp is order_issue,
+-- the response stays due (refresh_at '-infinity'), and job_ocsp signs it as
+-- before.
 --
 -- ocsp_response_store (005) becomes PL/pgSQL: a LANGUAGE sql function that
 -- writes is planned again at every call (0.14 ms, as much as it runs).
@@ -51,23 +43,28 @@ BEGIN
 	RETURN NULL;
 END $$;
 
-CREATE FUNCTION ocsp_response_store_issued(p_serial text, p_issuer integer,
-    p_der bytea, p_this_update timestamptz, p_next_update timestamptz)
-RETURNS boolean
+-- order_issue (002), and with the certificate the good OCSP response p_ocsp
+-- (DER) of issuer p_ocsp_issuer (ocsp_issuer.id) from p_ocsp_this_update
+-- to p_ocsp_next_update, when given (NULL: the response stays due). Returns
+-- what order_issue returns; the response is stored only with 'issued'.
+CREATE FUNCTION order_issue_ocsp(p_order text, p_cert text, p_serial text,
+    p_not_before timestamptz, p_not_after timestamptz, p_der bytea,
+    p_pem_chain text, p_ocsp_issuer integer, p_ocsp bytea,
+    p_ocsp_this_update timestamptz, p_ocsp_next_update timestamptz)
+RETURNS text
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_result text;
 BEGIN
-	PERFORM 1 FROM certificate c
-	    WHERE c.serial = p_serial AND c.revoked_at IS NULL
-	    FOR SHARE;
-	IF NOT FOUND THEN
-		RETURN false;
+	v_result := order_issue(p_order, p_cert, p_serial, p_not_before,
+	    p_not_after, p_der, p_pem_chain);
+	IF v_result = 'issued' AND p_ocsp IS NOT NULL THEN
+		PERFORM ocsp_response_store(p_serial, p_ocsp_issuer, NULL, 0,
+		    p_ocsp, p_ocsp_this_update, p_ocsp_next_update);
 	END IF;
-	PERFORM set_config('synchronous_commit', 'off', true);
-	RETURN coalesce(ocsp_response_store(p_serial, p_issuer, NULL, 0,
-	    p_der, p_this_update, p_next_update), false);
+	RETURN v_result;
 END $$;
-COMMENT ON FUNCTION ocsp_response_store_issued(text, integer, bytea,
-    timestamptz, timestamptz) IS
-    'acme-worker: the good response of the certificate it has just issued, '
-    'stored only while that certificate is unrevoked (its row held FOR '
-    'SHARE against a revocation under way); false when nothing was stored';
+COMMENT ON FUNCTION order_issue_ocsp(text, text, text, timestamptz,
+    timestamptz, bytea, text, integer, bytea, timestamptz, timestamptz) IS
+    'acme-worker: order_issue, and the certificate''s first OCSP response '
+    'in the same transaction';

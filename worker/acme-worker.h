@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "dns.h"
+#include "jobs.h"
 #include "x509.h"
 
 struct worker {
@@ -30,13 +31,13 @@ int	 job_issue(struct worker *);
 /* revocation.c: OCSP responses due, and the CRL when due. */
 int	 job_ocsp(struct worker *);
 int	 job_crl(struct worker *);
-/* Signs and stores the first OCSP response of the certificate serial
- * (cert, len bytes) the worker has just issued, in one statement (sql/017).
- * Returns 1, 0 if it was not stored (no signer, revoked meanwhile, a
- * signing failure, a database without sql/017: the response stays due
- * for job_ocsp), or -1 on a database error. */
-int	 ocsp_publish_issued(struct worker *, const char *serial,
-	    const unsigned char *cert, size_t len);
+/* Signs the first OCSP response (good) of the certificate serial (cert,
+ * len bytes) the worker has just signed, to be stored with it (sql/017).
+ * Returns 1 with out set (out->der: caller frees), or 0 when there is none
+ * to give (no signer, a signing failure; logged): the response is then
+ * left due, for job_ocsp. */
+int	 ocsp_sign_issued(struct worker *, const char *serial,
+	    const unsigned char *cert, size_t len, struct ocsp_first *out);
 /* Frees revocation.c's OCSP signer (at exit). */
 void	 revocation_free(void);
 /* notify.c: delivers one message of the outbox (1 if it tried one, 0 if

@@ -126,7 +126,8 @@ job_issue(struct worker *w)
 	char *candidate = NULL, *pem = NULL, *chain = NULL, *cert_id = NULL;
 	time_t now = time(NULL);
 	long days;
-	int claimed, stored, published, rc = 1;
+	struct ocsp_first ocsp;
+	int claimed, stored, has_ocsp = 0, rc = 1;
 
 	candidate = serial_new_hex();
 	claimed = jobs_claim_order(&w->db, cfg_int(CFG_LEASE_SECONDS),
@@ -194,8 +195,11 @@ job_issue(struct worker *w)
 	chain = xasprintf("%s%s", pem, w->ca.chain_pem);
 	cert_id = random_id();
 	fault_point("before-commit", &j);
+	/* its first OCSP response, stored with it */
+	has_ocsp = ocsp_sign_issued(w, j.serial, der, der_len, &ocsp);
 	stored = jobs_store_certificate(&w->db, j.order_id, cert_id, j.serial,
-	    (long)ip.not_before, (long)ip.not_after, der, der_len, chain);
+	    (long)ip.not_before, (long)ip.not_after, der, der_len, chain,
+	    has_ocsp ? &ocsp : NULL);
 	if (stored < 0)
 		rc = -1;
 	else if (stored == 2)
@@ -207,13 +211,16 @@ job_issue(struct worker *w)
 	else {
 		msg_info("order %s: issued certificate %s serial %s",
 		    j.order_id, cert_id, j.serial);
-		/* its OCSP response at once, in one statement; when that
-		 * could not be done, through the claim of what is due */
-		published = ocsp_publish_issued(w, j.serial, der, der_len);
-		if (published < 0 || (published == 0 && job_ocsp(w) < 0))
+		if (has_ocsp)
+			msg_info("OCSP: signed 1 response, of the certificate "
+			    "just issued (%s)", j.serial);
+		/* without it, through the claim of what is due */
+		else if (job_ocsp(w) < 0)
 			rc = -1;
 	}
 out:
+	if (has_ocsp)
+		free(ocsp.der);
 	free(cert_id);
 	free(chain);
 	free(pem);

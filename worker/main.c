@@ -110,7 +110,7 @@ static const struct {
 } job_kinds[JOB__MAX] = {
 	[JOB_CHALLENGE] = { job_challenge, 0 },
 	/* the OCSP response of the certificate issued: signed by job_issue
-	 * itself (sql/017), which falls back on job_ocsp */
+	 * and stored with it (sql/017); without it, job_issue runs job_ocsp */
 	[JOB_ORDER] = { job_issue, 0 },
 	/* revocation status (revocation.c) */
 	[JOB_OCSP] = { job_ocsp, 0 },

@@ -218,42 +218,21 @@ out:
 }
 
 int
-ocsp_publish_issued(struct worker *w, const char *serial,
-    const unsigned char *cert, size_t cert_len)
+ocsp_sign_issued(struct worker *w, const char *serial,
+    const unsigned char *cert, size_t cert_len, struct ocsp_first *out)
 {
 	struct ocsp_status st;
-	unsigned char *der = NULL;
-	size_t len = 0;
-	int rc = 0;
 
-	if (!w->ca_loaded || !signer_ready(w))
+	memset(out, 0, sizeof(*out));
+	if (!w->ca_loaded || !signer_ready(w) || !issuer_register(w))
 		return 0;
-	if (!issuer_register(w))
-		return db_failure(w) < 0 ? -1 : 0;
 	if (!ocsp_sign(w, serial, cert, cert_len, 0, 0, time(NULL), &st,
-	    &der, &len))
-		goto out;
-	if ((rc = revstatus_ocsp_store_issued(&w->db, serial, rv.issuer_id,
-	    (long)st.this_update, (long)st.next_update, der, len)) < 0) {
-		/* the issuer row is gone: register it again */
-		if (db_failed_with(&w->db, "23503"))
-			rv.issuer_id = 0;
-		/* a database not migrated to sql/017 yet: job_ocsp's
-		 * claim signs it, as before */
-		else if (db_failed_with(&w->db, "42883"))
-			rc = 0;
-		goto out;
-	}
-	if (rc > 0)
-		msg_info("OCSP: signed 1 response, of the certificate just "
-		    "issued (%s)", serial);
-	else
-		msg_info("OCSP: the first response of %s was not stored "
-		    "(revoked meanwhile, or gone): left to the next claim",
-		    serial);
-out:
-	free(der);
-	return rc;
+	    &out->der, &out->len))
+		return 0;
+	out->issuer_id = rv.issuer_id;
+	out->this_update = (long)st.this_update;
+	out->next_update = (long)st.next_update;
+	return 1;
 }
 
 int
