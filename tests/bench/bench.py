@@ -116,7 +116,7 @@ class Bench:
 
         self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
                                children=self.args.children,
-                               ca_key_type=self.args.ca_key_type,
+                               ca_key_type=self.args.ca_key_type or None,
                                log_level=os.environ.get("BENCH_LOG_LEVEL",
                                                         "info"))
         os.makedirs(self.st.state, exist_ok=True)
@@ -574,8 +574,9 @@ def main():
                     default=int(os.environ.get("BENCH_WORKERS", "4")))
     ap.add_argument("--ca-key-type",
                     default=os.environ.get("BENCH_CA_KEY_TYPE", "rsa2048"),
-                    help="the CA's keys (acmectl ca init --key-type): "
-                    "Pebble 2.4 signs with RSA-2048 too")
+                    help="the CA's keys (acmectl ca init --key-type; "
+                    "empty: acmectl's default): Pebble 2.4 signs with "
+                    "RSA-2048 too")
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--request-timeout", type=int, default=10,
                     help="seconds before one request is a stall")
