@@ -98,6 +98,11 @@ MOCKDNS_TESTS = $(addprefix $(BUILD)/tests/,test_dns test_caa \
 	test_hostile_validate)
 $(MOCKDNS_TESTS): tests/unit/mockdns.c tests/unit/mockdns.h
 
+# the unit tests that make a CA on disk share tests/unit/certfiles.c
+CERTFILES_TESTS = $(addprefix $(BUILD)/tests/,test_x509 test_ocsp \
+	test_ca_keys)
+$(CERTFILES_TESTS): tests/unit/certfiles.c tests/unit/certfiles.h
+
 # the web's unit test links the web core (and replays its fuzz corpus)
 $(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_CORE_OBJ) \
 	    $(BUILD)/libacme.a $(wildcard tests/fuzz/fuzz_web_*.c)

@@ -35,6 +35,7 @@
 #include "ocsp.h"
 #include "util.h"
 #include "x509.h"
+#include "certfiles.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -82,29 +83,6 @@ static const struct type_case {
 	{ CAK_EC_P384, "ec-p384", EVP_PKEY_EC, 384, NID_ecdsa_with_SHA384,
 	  EVP_PKEY_EC, 256, NID_ecdsa_with_SHA256 },
 };
-
-static X509 *
-cert_read(const char *dir, const char *name)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f;
-	X509 *x;
-
-	assert_non_null(f = fopen(path, "r"));
-	assert_non_null(x = PEM_read_X509(f, NULL, NULL, NULL));
-	fclose(f);
-	free(path);
-	return x;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Makes and loads a CA "Test" of type t in tmp/sub. Returns 1 or 0. */
 static int
@@ -198,7 +176,7 @@ teardown(void **state)
 	test_ca_free(&f->other);
 	EVP_PKEY_free(f->leaf_key);
 	OPENSSL_free(f->csr);
-	nftw(f->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->tmp);
 	free(f);
 	fx = NULL;
 	return 0;

@@ -31,6 +31,7 @@
 #include "ocsp.h"
 #include "util.h"
 #include "x509.h"
+#include "certfiles.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -43,29 +44,6 @@ struct fixture {
 };
 
 static struct fixture *fx;
-
-static X509 *
-cert_read(const char *dir, const char *name)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f;
-	X509 *x;
-
-	assert_non_null(f = fopen(path, "r"));
-	assert_non_null(x = PEM_read_X509(f, NULL, NULL, NULL));
-	fclose(f);
-	free(path);
-	return x;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -95,7 +73,7 @@ teardown(void **state)
 	ca_free(&f->ca);
 	ocsp_signer_free(&f->signer);
 	X509_free(f->root);
-	nftw(f->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->tmp);
 	free(f->dir);
 	free(f);
 	fx = NULL;

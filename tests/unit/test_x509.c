@@ -29,6 +29,7 @@
 #include "problem.h"
 #include "util.h"
 #include "x509.h"
+#include "certfiles.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -395,29 +396,6 @@ struct ca_fixture {
 	X509		*intermediate;
 };
 
-static X509 *
-cert_read(const char *dir, const char *name)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f;
-	X509 *x;
-
-	assert_non_null(f = fopen(path, "r"));
-	assert_non_null(x = PEM_read_X509(f, NULL, NULL, NULL));
-	fclose(f);
-	free(path);
-	return x;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int
 ca_setup(void **state)
 {
@@ -448,7 +426,7 @@ ca_teardown(void **state)
 	EVP_PKEY_free(f->leaf_key);
 	X509_free(f->root);
 	X509_free(f->intermediate);
-	nftw(f->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->tmp);
 	free(f->dir);
 	free(f);
 	return 0;
