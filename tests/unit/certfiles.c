@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "certfiles.h"
@@ -42,4 +43,38 @@ int
 rm_tree(const char *dir)
 {
 	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+OCSP_BASICRESP *
+resp_basic(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *bs;
+
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len));
+	assert_ptr_equal(p, der + len);
+	assert_int_equal(OCSP_response_status(resp),
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_non_null(bs = OCSP_response_get1_basic(resp));
+	OCSP_RESPONSE_free(resp);
+	return bs;
+}
+
+int
+resp_verify_chain(OCSP_BASICRESP *bs, X509 *root, X509 *intermediate)
+{
+	X509_STORE *store;
+	STACK_OF(X509) *untrusted;
+	int rc;
+
+	assert_non_null(store = X509_STORE_new());
+	assert_int_equal(X509_STORE_add_cert(store, root), 1);
+	assert_non_null(untrusted = sk_X509_new_null());
+	assert_true(sk_X509_push(untrusted, intermediate) > 0);
+	rc = OCSP_basic_verify(bs, untrusted, store, 0);
+	ERR_clear_error();
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	return rc;
 }

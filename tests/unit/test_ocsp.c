@@ -373,42 +373,12 @@ test_get_round_trip(void **state)
 
 /* ---- responses ---- */
 
-/* Parses a response DER and returns its basic response (caller frees),
- * checking the outer status. */
-static OCSP_BASICRESP *
-resp_basic(const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	OCSP_RESPONSE *resp;
-	OCSP_BASICRESP *bs;
-
-	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len));
-	assert_ptr_equal(p, der + len);
-	assert_int_equal(OCSP_response_status(resp),
-	    OCSP_RESPONSE_STATUS_SUCCESSFUL);
-	assert_non_null(bs = OCSP_response_get1_basic(resp));
-	OCSP_RESPONSE_free(resp);
-	return bs;
-}
-
 /* Returns OCSP_basic_verify's result against the fixture's root (trust
  * anchor) with the intermediate as an untrusted certificate. */
 static int
 resp_verify(OCSP_BASICRESP *bs)
 {
-	X509_STORE *store;
-	STACK_OF(X509) *untrusted;
-	int rc;
-
-	assert_non_null(store = X509_STORE_new());
-	assert_int_equal(X509_STORE_add_cert(store, fx->root), 1);
-	assert_non_null(untrusted = sk_X509_new_null());
-	assert_true(sk_X509_push(untrusted, fx->ca.cert) > 0);
-	rc = OCSP_basic_verify(bs, untrusted, store, 0);
-	ERR_clear_error();
-	sk_X509_free(untrusted);
-	X509_STORE_free(store);
-	return rc;
+	return resp_verify_chain(bs, fx->root, fx->ca.cert);
 }
 
 struct resp_case {
