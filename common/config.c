@@ -89,6 +89,15 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	[CFG_RETRY_AFTER] = { "retry_after", CFG_T_INT, "1", 1, 3600,
 	    "Retry-After seconds sent while an order or challenge is being "
 	    "processed" },
+	[CFG_VALIDATION_WAIT] = { "validation_wait", CFG_T_INT, "1000", 0,
+	    30000, "milliseconds acme-fcgi holds a challenge's POST for the "
+	    "worker's outcome, answered valid or invalid when it comes by "
+	    "then (else processing, as with 0); each held request keeps a "
+	    "child" },
+	[CFG_ISSUANCE_WAIT] = { "issuance_wait", CFG_T_INT, "1000", 0, 30000,
+	    "milliseconds acme-fcgi holds finalize for the certificate, "
+	    "answered with the order valid when it comes by then (else "
+	    "processing, as with 0); each held request keeps a child" },
 	[CFG_HOUSEKEEPING_INTERVAL] = { "housekeeping_interval", CFG_T_INT,
 	    "60", 1, 86400, "seconds between the worker's housekeeping runs "
 	    "(expiring orders, authorizations and documents, purging used "

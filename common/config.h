@@ -35,6 +35,8 @@ enum cfg_key {
 	CFG_POLL_INTERVAL,
 	CFG_LEASE_SECONDS,
 	CFG_RETRY_AFTER,
+	CFG_VALIDATION_WAIT,
+	CFG_ISSUANCE_WAIT,
 	CFG_HOUSEKEEPING_INTERVAL,
 	/* e-mail notifications (common/notify.c, worker/notify.c) */
 	CFG_SMTP_HOST,

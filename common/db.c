@@ -2,11 +2,13 @@
  * db.c - libpq, treated with paranoia: success statuses enumerated,
  * everything else refused, every result cleared.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "jsonutil.h"
@@ -57,6 +59,35 @@ db_close(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db_stmts_forget(db);
+	free(db->setup);
+	db->setup = NULL;
+}
+
+/* Runs the session's setup statement; returns 1 or 0 (logged). */
+static int
+db_setup_run(struct db *db)
+{
+	PGresult *res;
+	int ok;
+
+	if (db->setup == NULL)
+		return 1;
+	res = PQexec(db->conn, db->setup);
+	ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK);
+	if (!ok)
+		msg_err("database session setup failed: %s",
+		    PQerrorMessage(db->conn));
+	PQclear(res);
+	return ok;
+}
+
+int
+db_session_setup(struct db *db, const char *sql)
+{
+	free(db->setup);
+	db->setup = xstrdup(sql);
+	return db_setup_run(db);
 }
 
 void
@@ -212,7 +243,53 @@ db_ensure(struct db *db)
 	msg_warn("database connection lost, reconnecting");
 	db_stmts_forget(db);
 	PQreset(db->conn);
-	return PQstatus(db->conn) == CONNECTION_OK;
+	return PQstatus(db->conn) == CONNECTION_OK && db_setup_run(db);
+}
+
+/* Returns 1 if libpq holds a notification on channel; frees them all. */
+static int
+db_notified(struct db *db, const char *channel)
+{
+	PGnotify *n;
+	int found = 0;
+
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		if (strcmp(n->relname, channel) == 0)
+			found = 1;
+		PQfreemem(n);
+	}
+	return found;
+}
+
+int
+db_wait_notify(struct db *db, const char *channel, int timeout_ms)
+{
+	struct timespec t0, t1;
+	struct pollfd pfd;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (PQconsumeInput(db->conn) == 0) {
+			msg_err("database: %s", PQerrorMessage(db->conn));
+			return -1;
+		}
+		if (db_notified(db, channel))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = timeout_ms - ((t1.tv_sec - t0.tv_sec) * 1000L +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return 0;
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || (poll(&pfd, 1, (int)left) < 0 &&
+		    errno != EINTR)) {
+			msg_err("database: cannot wait for a notification");
+			return -1;
+		}
+	}
 }
 
 PGresult *

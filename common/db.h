@@ -22,6 +22,7 @@ struct db {
 	struct db_stmt	*stmts;		/* prepared in this session */
 	size_t		 nstmts;
 	unsigned	 nnames;	/* names given in this session */
+	char		*setup;		/* db_session_setup, or NULL */
 };
 
 #define SQLSTATE_UNIQUE_VIOLATION	"23505"
@@ -31,6 +32,16 @@ int	 db_connect(struct db *, const char *conninfo);
 void	 db_close(struct db *);
 /* Resets a broken connection; returns 1 if usable afterwards. */
 int	 db_ensure(struct db *);
+/* Runs sql (a statement setting the session up, e.g. a SET) now and
+ * again in each new session after a reset; returns 1 or 0 (logged). */
+int	 db_session_setup(struct db *, const char *sql);
+/*
+ * Waits at most timeout_ms for a notification on channel (LISTENed to
+ * by the session), discarding any other that libpq has read or reads
+ * meanwhile. Returns 1 when it came, 0 when the time ran out, -1 when
+ * the connection failed (logged).
+ */
+int	 db_wait_notify(struct db *, const char *channel, int timeout_ms);
 
 /*
  * Prepares each statement the connection runs (SELECT, WITH, INSERT,

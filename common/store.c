@@ -748,6 +748,71 @@ store_auth_challenge(struct db *db, struct auth_args *aa, struct acct *a,
 	return 1;
 }
 
+/* Waits for the outcome of the object of channel kind (acme_c_, acme_o_)
+ * and id (sql/018, outcome_channel); returns 0 when the id makes no
+ * channel (the session did not listen), else 1. */
+static int
+outcome_wait(struct db *db, const char *kind, const char *id, int timeout_ms)
+{
+	char channel[64];
+	int n, rc;
+
+	n = snprintf(channel, sizeof(channel), "%s%s", kind, id);
+	if (n < 0 || (size_t)n >= sizeof(channel))
+		return 0;
+	rc = db_wait_notify(db, channel, timeout_ms);
+	msg_debug("outcome of %s: %s", channel, rc > 0 ? "notified" :
+	    rc == 0 ? "not within the wait" : "connection failed");
+	return 1;
+}
+
+int
+store_challenge_wait(struct db *db, const char *id, int timeout_ms,
+    struct challenge *c)
+{
+	const char *vals[1] = { id };
+	PGresult *res;
+
+	if (!outcome_wait(db, "acme_c_", id, timeout_ms))
+		return 0;
+	res = db_query(db, "SELECT * FROM fcgi_challenge_waited($1)", 1,
+	    vals);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) != 8 ||
+	    db_val(res, 0, 0) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	challenge_free(c);
+	challenge_fill(res, 0, 0, c);
+	PQclear(res);
+	return 1;
+}
+
+int
+store_order_wait(struct db *db, const char *id, int timeout_ms,
+    struct order *o)
+{
+	const char *vals[1] = { id };
+	PGresult *res;
+
+	if (!outcome_wait(db, "acme_o_", id, timeout_ms))
+		return 0;
+	res = db_query(db, "SELECT * FROM fcgi_order_waited($1)", 1, vals);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) != 9 ||
+	    db_val(res, 0, 0) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	order_free(o);
+	order_cols(res, 0, 0, o);
+	PQclear(res);
+	return 1;
+}
+
 int
 store_auth_cert(struct db *db, struct auth_args *aa, struct acct *a,
     const char *id, long *owner, char **pem)

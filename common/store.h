@@ -221,6 +221,19 @@ int	 store_auth_authz(struct db *, struct auth_args *, struct acct *,
  * none), started first when start and it is the account's. */
 int	 store_auth_challenge(struct db *, struct auth_args *, struct acct *,
 	    const char *id, int start, struct challenge *c);
+/*
+ * The outcome of a challenge started, or of an order finalized, by the
+ * request that called fcgi_challenge or fcgi_finalize in a session that
+ * waits for outcomes (sql/018: it LISTENs on the object's channel): waits
+ * at most timeout_ms for the notification, then reads the object again
+ * into c or o and stops listening, in one round trip. Returns 1 when read,
+ * 0 when not waited for (an id too long for a channel), -1 on error; the
+ * object is left as it was unless 1.
+ */
+int	 store_challenge_wait(struct db *, const char *id, int timeout_ms,
+	    struct challenge *c);
+int	 store_order_wait(struct db *, const char *id, int timeout_ms,
+	    struct order *o);
 /* fcgi_certificate: the certificate's owner (0 when there is none) and,
  * when it is the account's, its chain PEM (*pem, caller frees). */
 int	 store_auth_cert(struct db *, struct auth_args *, struct acct *,

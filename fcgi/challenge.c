@@ -51,6 +51,12 @@ h_challenge(struct req *r)
 		    "must be the empty object {}");
 		goto out;
 	}
+	/* a validation started here may be answered with its outcome
+	 * (sql/018: fcgi_challenge listens for it) */
+	if (w.start && strcmp(w.c.status, "processing") == 0 &&
+	    cfg_int(CFG_VALIDATION_WAIT) > 0)
+		(void)store_challenge_wait(r->db, w.c.id,
+		    (int)cfg_int(CFG_VALIDATION_WAIT), &w.c);
 	if (strcmp(w.c.status, "processing") == 0)
 		r->retry_after = (int)cfg_int(CFG_RETRY_AFTER);
 	r->link_up = url_for(R_AUTHZ, w.c.authz_id);

@@ -425,7 +425,7 @@ h_finalize(struct req *r)
 	const char *csr64;
 	unsigned char *der = NULL;
 	size_t derlen = 0;
-	int moved, rc = 0;
+	int listened, moved, rc = 0;
 
 	memset(&w, 0, sizeof(w));
 	memset(&pre, 0, sizeof(pre));
@@ -455,6 +455,9 @@ h_finalize(struct req *r)
 	}
 	if (!policy_report(r, w.f.pp, w.f.npp, NULL))
 		goto out;
+	/* finalized by fcgi_finalize, which listens for the outcome
+	 * (sql/018): the certificate may come within issuance_wait */
+	listened = w.f.finalized == 1;
 	if (w.f.finalized < 0) {
 		/* not tried: the CSR does not fit the order (csr_check says
 		 * why), or csr_precheck could not tell */
@@ -484,6 +487,11 @@ h_finalize(struct req *r)
 		goto out;
 	}
 	msg_info("order %s finalized", cur->id);
+	if (listened && strcmp(cur->status, "processing") == 0 &&
+	    cfg_int(CFG_ISSUANCE_WAIT) > 0 &&
+	    store_order_wait(r->db, cur->id, (int)cfg_int(CFG_ISSUANCE_WAIT),
+	    &o) == 1)
+		cur = &o;
 	r->location = url_for(R_ORDER, cur->id);
 	rc = order_render(r, cur, 200);
 out:

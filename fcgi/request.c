@@ -488,6 +488,12 @@ child_connect(struct db *db)
 		return 0;
 	if (cfg_int(CFG_PREPARE_STATEMENTS))
 		db_prepare(db);
+	/* sql/018: the challenge's POST and finalize LISTEN for the
+	 * outcome they may wait for */
+	if ((cfg_int(CFG_VALIDATION_WAIT) > 0 ||
+	    cfg_int(CFG_ISSUANCE_WAIT) > 0) &&
+	    !db_session_setup(db, "SET acme.wait_outcome = on"))
+		return 0;
 	return 1;
 }
 

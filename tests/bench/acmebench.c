@@ -793,13 +793,20 @@ flow(struct account *a)
 	token_set(token, keyauth);
 	resp_free(&r);
 	t = now_ms();
-	if (!post(a, chall, "{}", &r) || r.status != 200) {
+	if (!post(a, chall, "{}", &r) || r.status != 200 ||
+	    (done = parse(&r)) == NULL || jstr(done, "status") == NULL ||
+	    strcmp(jstr(done, "status"), "invalid") == 0) {
 		out = failed(a, "challenge", &r);
 		goto out;
 	}
+	/* as lego does: a challenge answered valid needs no polling of its
+	 * authorization (a server may answer with the outcome) */
+	i = strcmp(jstr(done, "status"), "valid") == 0;
+	json_object_put(done);
+	done = NULL;
 	resp_free(&r);
-	if ((done = poll_until(a, authzurl, "valid", "authorization polling",
-	    end, &out)) == NULL)
+	if (!i && (done = poll_until(a, authzurl, "valid",
+	    "authorization polling", end, &out)) == NULL)
 		goto out;
 	json_object_put(done);
 	done = NULL;
@@ -811,14 +818,20 @@ flow(struct account *a)
 	t = now_ms();
 	i = post(a, finalize, p, &r);
 	free(p);
-	if (!i || r.status != 200) {
+	if (!i || r.status != 200 || (done = parse(&r)) == NULL ||
+	    jstr(done, "status") == NULL ||
+	    strcmp(jstr(done, "status"), "invalid") == 0) {
 		out = failed(a, "finalize", &r);
 		goto out;
 	}
 	resp_free(&r);
-	if ((done = poll_until(a, orderurl, "valid", "order polling", end,
-	    &out)) == NULL)
-		goto out;
+	/* an order answered valid is not polled (every client does so) */
+	if (strcmp(jstr(done, "status"), "valid") != 0) {
+		json_object_put(done);
+		if ((done = poll_until(a, orderurl, "valid", "order polling",
+		    end, &out)) == NULL)
+			goto out;
+	}
 	if (a->nilat < MAX_LAT)
 		a->ilat[a->nilat++] = now_ms() - t;
 	if (jstr(done, "certificate") == NULL)

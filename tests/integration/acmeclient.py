@@ -320,15 +320,18 @@ def cert_id(cert):
 class Http01Responder:
     """An http-01 responder on 127.0.0.1:port (the CA's http01_port)."""
 
-    def __init__(self, port):
+    def __init__(self, port, delay=0.0):
         self.port = port
         self.tokens = {}
         self.requests = []
+        self.delay = delay      # seconds before each answer
         responder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 responder.requests.append(self.path)
+                if responder.delay:
+                    time.sleep(responder.delay)
                 prefix = "/.well-known/acme-challenge/"
                 ka = None
                 if self.path.startswith(prefix):

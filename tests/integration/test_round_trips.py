@@ -71,10 +71,26 @@ def one_trip(log, what, method, url, send):
     return r
 
 
+def held_trips(log, what, method, url, send, call, waited):
+    """Runs send() after a mark and asserts that its request, held for the
+    worker's outcome (sql/018: validation_wait, issuance_wait), made the
+    round trip of its resource (call) and then one more, the read after
+    the wait (waited), which replaces the client's polling request;
+    returns send()'s response."""
+    log.mark()
+    r = send()
+    sql = log.statements(method, path_of(url))
+    assert len(sql) == 2, "%s: %d round trips, want 2: %s" % (
+        what, len(sql), sql)
+    assert sql[0].startswith("SELECT * FROM %s(" % call), sql
+    assert sql[1].startswith("SELECT * FROM %s(" % waited), sql
+    return r
+
+
 def test_one_round_trip_per_request(stack, mint_eab, uniq):
-    """newOrder, authorization, challenge, order polling, finalize,
-    certificate, account (read, update) and its orders: one statement each;
-    newNonce none."""
+    """newOrder, authorization, order polling, certificate, account (read,
+    update) and its orders: one statement each; newNonce none; the
+    challenge's POST and finalize, held for the outcome, one more each."""
     log = FcgiLog(stack)
     c = client(stack, mint_eab)
     name = uniq("rt")
@@ -95,8 +111,9 @@ def test_one_round_trip_per_request(stack, mint_eab, uniq):
     ch = [x for x in r.json()["challenges"] if x["type"] == "http-01"][0]
     with Http01Responder(stack.http01_port) as web:
         web.tokens[ch["token"]] = c.key_authorization(ch["token"])
-        r = one_trip(log, "challenge", "POST", ch["url"],
-                     lambda: c.post(ch["url"], {}))
+        r = held_trips(log, "challenge", "POST", ch["url"],
+                       lambda: c.post(ch["url"], {}), "fcgi_challenge",
+                       "fcgi_challenge_waited")
         assert r.status_code == 200, r.text
         c.poll(authz_url, ("valid",), what="authorization")
     r = one_trip(log, "challenge read", "POST", ch["url"],
@@ -107,8 +124,9 @@ def test_one_round_trip_per_request(stack, mint_eab, uniq):
                  lambda: c.post_as_get(order_url))
     assert r.json()["status"] == "ready", r.text
     csr, _ = make_csr([name])
-    r = one_trip(log, "finalize", "POST", order["finalize"],
-                 lambda: c.finalize(order, csr))
+    r = held_trips(log, "finalize", "POST", order["finalize"],
+                   lambda: c.finalize(order, csr), "fcgi_finalize",
+                   "fcgi_order_waited")
     assert r.status_code == 200, r.text
     assert r.json()["status"] in ("processing", "valid"), r.text
     order = c.poll(order_url, ("valid",), what="order")

@@ -1,0 +1,253 @@
+"""The challenge's POST and finalize answered with the worker's outcome
+(sql/018_outcome_wait.sql; validation_wait and issuance_wait, 1000 ms
+by default, which the stack keeps).
+
+acme-fcgi holds those two requests until the worker is done or the wait
+runs out: the challenge is answered valid or invalid, the order valid
+with its certificate, and what takes longer is answered processing with
+Retry-After, as it always was. Seen here through the stack (defaults),
+through an acme-fcgi of its own with both waits 0 (answered processing
+at once), and in SQL: the outcome channel of a challenge or an order
+that leaves 'processing', and the ids too long for a channel.
+"""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+import stack as stackmod
+from acmeclient import AcmeClient, Http01Responder, make_csr
+from deploykit import Fcgi, Nginx, no_sanitizer_reports  # noqa: F401
+
+WAIT = 1.0      # seconds: validation_wait and issuance_wait's default
+
+
+def new_client(directory_url, stack, mint_eab):
+    c = AcmeClient(directory_url, stack.tls_ca)
+    r = c.new_account(eab=mint_eab())
+    assert r.status_code == 201, r.text
+    return c
+
+
+def start_order(c, name):
+    """A new order for name: (order, authorization URL, its http-01
+    challenge)."""
+    r = c.new_order([name])
+    assert r.status_code == 201, r.text
+    order = r.json()
+    authz_url = order["authorizations"][0]
+    r = c.post_as_get(authz_url)
+    assert r.status_code == 200, r.text
+    ch = [x for x in r.json()["challenges"] if x["type"] == "http-01"][0]
+    return order, authz_url, ch
+
+
+def order_url_of(order):
+    return order["finalize"].rsplit("/finalize", 1)[0]
+
+
+# ------------------------------------------------------- the stack
+
+
+def test_challenge_and_finalize_answered_with_the_outcome(stack, mint_eab,
+                                                          uniq):
+    c = new_client(stack.directory_url, stack, mint_eab)
+    name = uniq("held")
+    order, authz_url, ch = start_order(c, name)
+    with Http01Responder(stack.http01_port) as web:
+        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+        r = c.post(ch["url"], {})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        # the validation happened during the request, not after it
+        assert web.requests, "no http-01 request during the POST"
+    assert body["status"] == "valid", body
+    assert body["validated"].endswith("Z"), body
+    assert "Retry-After" not in r.headers, r.headers
+    assert 'rel="up"' in r.headers["Link"], r.headers
+    authz = c.post_as_get(authz_url).json()
+    assert authz["status"] == "valid", authz
+    order_url = order_url_of(order)
+    order = c.post_as_get(order_url).json()
+    assert order["status"] == "ready", order
+
+    csr, _ = make_csr([name])
+    r = c.finalize(order, csr)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "valid", done
+    assert done["certificate"].startswith(stack.base_url), done
+    assert r.headers["Location"] == order_url, r.headers
+    assert "Retry-After" not in r.headers, r.headers
+    r = c.post_as_get(done["certificate"])
+    assert r.status_code == 200 and "BEGIN CERTIFICATE" in r.text, r.text
+    # the certificate of the answer is the order's
+    assert c.post_as_get(order_url).json() == done
+
+
+def test_failed_validation_answered_invalid(stack, mint_eab, uniq):
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, authz_url, ch = start_order(c, uniq("held-bad"))
+    with Http01Responder(stack.http01_port) as web:
+        web.tokens[ch["token"]] = "not-the-key-authorization"
+        r = c.post(ch["url"], {})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "invalid", body
+    assert body["error"]["type"].startswith("urn:ietf:params:acme:error:"), \
+        body
+    assert c.post_as_get(authz_url).json()["status"] == "invalid"
+    assert c.post_as_get(order_url_of(order)).json()["status"] == "invalid"
+
+
+def test_slow_validation_answered_processing(stack, mint_eab, uniq):
+    """A validation longer than validation_wait (the responder answers
+    after 2.5 s, within the stack's validation_timeout of 5 s) is answered
+    processing, with Retry-After, once the wait is over; it completes
+    later, as the client's polling sees."""
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, authz_url, ch = start_order(c, uniq("held-slow"))
+    with Http01Responder(stack.http01_port, delay=2.5) as web:
+        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+        t0 = time.monotonic()
+        r = c.post(ch["url"], {})
+        held = time.monotonic() - t0
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "processing", r.text
+        assert r.headers["Retry-After"] == "1", r.headers
+        # it was held for the wait (a lower bound: a slow machine can
+        # only make it longer)
+        assert held >= WAIT * 0.9, held
+        authz = c.poll(authz_url, ("valid", "invalid"),
+                       what="authorization")
+    assert authz["status"] == "valid", authz
+
+
+def test_challenge_posted_again_is_not_held(stack, mint_eab, uniq):
+    """A challenge already decided is answered at once with its state: only
+    the request that finds it processing after its start waits."""
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, authz_url, ch = start_order(c, uniq("held-again"))
+    with Http01Responder(stack.http01_port) as web:
+        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+        assert c.post(ch["url"], {}).json()["status"] == "valid"
+        log = stack.log("acme-fcgi")
+        mark = os.path.getsize(log)
+        r = c.post(ch["url"], {})
+    assert r.status_code == 200 and r.json()["status"] == "valid", r.text
+    with open(log, errors="replace") as f:
+        f.seek(mark)
+        text = f.read()
+    assert "fcgi_challenge_waited" not in text, text[-2000:]
+
+
+# ------------------------------------------- an acme-fcgi without waits
+
+
+@pytest.fixture(scope="module")
+def unheld(stack):
+    """An acme-fcgi with validation_wait = issuance_wait = 0 behind an
+    nginx of its own: (its directory URL)."""
+    https = stackmod.free_port()
+    fc = Fcgi(stack, "unheld-fcgi", children=2,
+              conf={"base_url": "https://127.0.0.1:%d" % https,
+                    "validation_wait": 0, "issuance_wait": 0})
+    ngx = Nginx(stack, "unheld-nginx", [fc.nginx_address], https=https)
+    try:
+        yield ngx.directory_url
+    finally:
+        ngx.stop()
+        fc.stop()
+
+
+def test_waits_of_zero_answer_processing(stack, mint_eab, uniq, unheld):
+    c = new_client(unheld, stack, mint_eab)
+    name = uniq("unheld")
+    order, authz_url, ch = start_order(c, name)
+    with Http01Responder(stack.http01_port) as web:
+        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+        r = c.post(ch["url"], {})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "processing", r.text
+        assert r.headers["Retry-After"] == "1", r.headers
+        c.poll(authz_url, ("valid",), what="authorization")
+    order_url = order_url_of(order)
+    order = c.poll(order_url, ("ready",), what="order")
+    csr, _ = make_csr([name])
+    r = c.finalize(order, csr)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "processing", r.text
+    assert "certificate" not in r.json(), r.text
+    order = c.poll(order_url, ("valid",), what="order")
+    assert order["certificate"], order
+
+
+# ------------------------------------------------------------- SQL
+
+
+def psql_session(stack, script):
+    """Runs script in one psql session; returns its output (psql prints
+    the notifications it receives)."""
+    argv = [os.path.join(stack.pgbin or stackmod.pg_bindir(), "psql"),
+            "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+            "-h", stack.pgsock, "-p", str(stack.ports["postgres"]),
+            "-U", "postgres", "-d", "acme"]
+    r = subprocess.run(argv, input=script, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_leaving_processing_notifies_the_outcome(stack, mint_eab, uniq):
+    """A challenge or an order that leaves 'processing' notifies its
+    channel with its new status, whoever moves it; one that does not
+    (pending to invalid) notifies nothing. Done in one transaction each,
+    so that no worker ever sees the rows processing."""
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, _, ch = start_order(c, uniq("notify"))
+    oid = order_url_of(order).rsplit("/", 1)[1]
+    cid = ch["url"].rsplit("/", 1)[1]
+    out = psql_session(stack, """
+LISTEN "acme_c_%(c)s";
+LISTEN "acme_o_%(o)s";
+BEGIN;
+UPDATE challenge SET status = 'processing' WHERE id = '%(c)s';
+UPDATE challenge SET status = 'invalid' WHERE id = '%(c)s';
+UPDATE orders SET status = 'processing' WHERE id = '%(o)s';
+UPDATE orders SET status = 'invalid' WHERE id = '%(o)s';
+COMMIT;
+SELECT 'sync';
+""" % {"c": cid, "o": oid})
+    assert ('notification "acme_c_%s" with payload "invalid"' % cid) in out, \
+        out
+    assert ('notification "acme_o_%s" with payload "invalid"' % oid) in out, \
+        out
+    _, _, ch2 = start_order(c, uniq("notify-none"))
+    cid2 = ch2["url"].rsplit("/", 1)[1]
+    out = psql_session(stack, """
+LISTEN "acme_c_%(c)s";
+UPDATE challenge SET status = 'invalid' WHERE id = '%(c)s';
+SELECT 'sync';
+""" % {"c": cid2})
+    assert "notification" not in out, out
+
+
+def test_channel_names_fit(stack):
+    """A channel name has at most 63 bytes: a longer id makes none, and
+    outcome_listen then listens to nothing."""
+    out = stack.psql(
+        "SELECT coalesce(outcome_channel('acme_o_', repeat('x', 56)), "
+        "'NULL'), coalesce(outcome_channel('acme_o_', repeat('x', 57)), "
+        "'NULL')").strip()
+    assert out == "acme_o_%s|NULL" % ("x" * 56), out
+    out = psql_session(stack, """
+SET acme.wait_outcome = on;
+SELECT outcome_listen('acme_o_', repeat('x', 57));
+SELECT outcome_listen('acme_o_', 'short');
+SELECT string_agg(c, ',') FROM pg_listening_channels() AS c;
+RESET acme.wait_outcome;
+SELECT outcome_listen('acme_o_', 'other');
+""")
+    assert out.split() == ["f", "t", "acme_o_short", "f"], out
