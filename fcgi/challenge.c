@@ -7,6 +7,7 @@
 
 #include "acme-fcgi.h"
 #include "config.h"
+#include "metrics.h"
 #include "util.h"
 
 /* The challenge's query: what it asks, what it found. */
@@ -29,7 +30,7 @@ int
 h_challenge(struct req *r)
 {
 	struct chall_work w;
-	int bad, rc = 0;
+	int bad, held, rc = 0;
 
 	memset(&w, 0, sizeof(w));
 	/* Starting a challenge twice, or one already decided, is not an
@@ -52,11 +53,17 @@ h_challenge(struct req *r)
 		goto out;
 	}
 	/* a validation started here may be answered with its outcome
-	 * (sql/018: fcgi_challenge listens for it) */
+	 * (sql/018: fcgi_challenge listens for it); a child that may not
+	 * hold the request reads it again at once, which stops listening */
 	if (w.start && strcmp(w.c.status, "processing") == 0 &&
-	    cfg_int(CFG_VALIDATION_WAIT) > 0)
-		(void)store_challenge_wait(r->db, w.c.id,
-		    (int)cfg_int(CFG_VALIDATION_WAIT), &w.c);
+	    cfg_int(CFG_VALIDATION_WAIT) > 0) {
+		held = metrics_hold_begin();
+		(void)store_challenge_wait(r->db, w.c.id, held ?
+		    (int)cfg_int(CFG_VALIDATION_WAIT) : 0, &w.c);
+		if (held)
+			metrics_hold_end(strcmp(w.c.status, "processing") ?
+			    HOLD_DONE : HOLD_NOT_DONE);
+	}
 	if (strcmp(w.c.status, "processing") == 0)
 		r->retry_after = (int)cfg_int(CFG_RETRY_AFTER);
 	r->link_up = url_for(R_AUTHZ, w.c.authz_id);

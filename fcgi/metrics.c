@@ -14,12 +14,14 @@
  *    same values.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acme-fcgi.h"
 #include "metrics.h"
@@ -28,6 +30,10 @@
 
 /* Counters shared between processes must not hide a lock. */
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "atomic long is not lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is not lock-free");
+
+/* The most requests held at once (metrics_hold_begin). */
+#define HOLD_SLOTS	128
 
 /* The HTTP statuses counted one by one; the others by class. */
 enum mstatus {
@@ -62,7 +68,17 @@ struct metrics_shm {
 	atomic_ulong	 reloads;
 	atomic_long	 children;
 	long		 start_time;
+	atomic_int	 holders[HOLD_SLOTS];	/* pids of children holding a
+						 * request, 0: free */
+	atomic_ulong	 holds[HOLD__MAX];
 };
+
+static const char *const hold_label[HOLD__MAX] = {
+	[HOLD_DONE] = "done", [HOLD_NOT_DONE] = "not_done",
+	[HOLD_BUSY] = "busy",
+};
+
+static int hold_slot = -1;	/* this child's, while it holds one */
 
 static struct metrics_shm *shm;
 
@@ -164,6 +180,51 @@ metrics_child_restart(void)
 		    memory_order_relaxed);
 }
 
+/*
+ * At most half the children (at least one) hold a request at once: the
+ * others stay free for everything else. A slot records its holder's pid,
+ * so that the slot of a child killed while it held one is taken over.
+ */
+int
+metrics_hold_begin(void)
+{
+	long max;
+	int i, cur;
+
+	if (shm == NULL)
+		return 1;
+	max = atomic_load(&shm->children) / 2;
+	if (max < 1)
+		max = 1;
+	if (max > HOLD_SLOTS)
+		max = HOLD_SLOTS;
+	for (i = 0; i < max; i++) {
+		cur = atomic_load(&shm->holders[i]);
+		if (cur != 0 && (kill(cur, 0) == 0 || errno != ESRCH))
+			continue;
+		if (atomic_compare_exchange_strong(&shm->holders[i], &cur,
+		    (int)getpid())) {
+			hold_slot = i;
+			return 1;
+		}
+	}
+	atomic_fetch_add_explicit(&shm->holds[HOLD_BUSY], 1,
+	    memory_order_relaxed);
+	return 0;
+}
+
+void
+metrics_hold_end(enum hold_outcome outcome)
+{
+	if (shm == NULL)
+		return;
+	if (hold_slot >= 0)
+		atomic_store(&shm->holders[hold_slot], 0);
+	hold_slot = -1;
+	atomic_fetch_add_explicit(&shm->holds[outcome], 1,
+	    memory_order_relaxed);
+}
+
 void
 metrics_reload(int children)
 {
@@ -242,6 +303,13 @@ put_instance(FILE *f)
 	    "Configuration reloads (SIGHUP)");
 	fprintf(f, "acme_fcgi_reloads_total %lu\n",
 	    atomic_load(&shm->reloads));
+	put_header(f, "acme_fcgi_held_requests_total", "counter",
+	    "Challenge POSTs and finalizes held for the worker's outcome: "
+	    "done (answered with it), not_done (the wait ran out), busy (not "
+	    "held: half the children were holding one)");
+	for (s = 0; s < HOLD__MAX; s++)
+		fprintf(f, "acme_fcgi_held_requests_total{outcome=\"%s\"} "
+		    "%lu\n", hold_label[s], atomic_load(&shm->holds[s]));
 	put_header(f, "acme_fcgi_start_time_seconds", "gauge",
 	    "Start time of this acme-fcgi instance, seconds since the epoch");
 	fprintf(f, "acme_fcgi_start_time_seconds %ld\n", shm->start_time);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ident.h"
 #include "jsonutil.h"
+#include "metrics.h"
 #include "util.h"
 #include "x509.h"
 
@@ -425,7 +426,7 @@ h_finalize(struct req *r)
 	const char *csr64;
 	unsigned char *der = NULL;
 	size_t derlen = 0;
-	int listened, moved, rc = 0;
+	int held, listened, moved, rc = 0;
 
 	memset(&w, 0, sizeof(w));
 	memset(&pre, 0, sizeof(pre));
@@ -487,11 +488,18 @@ h_finalize(struct req *r)
 		goto out;
 	}
 	msg_info("order %s finalized", cur->id);
+	/* a child that may not hold the request reads the order again at
+	 * once, which stops listening */
 	if (listened && strcmp(cur->status, "processing") == 0 &&
-	    cfg_int(CFG_ISSUANCE_WAIT) > 0 &&
-	    store_order_wait(r->db, cur->id, (int)cfg_int(CFG_ISSUANCE_WAIT),
-	    &o) == 1)
-		cur = &o;
+	    cfg_int(CFG_ISSUANCE_WAIT) > 0) {
+		held = metrics_hold_begin();
+		if (store_order_wait(r->db, cur->id, held ?
+		    (int)cfg_int(CFG_ISSUANCE_WAIT) : 0, &o) == 1)
+			cur = &o;
+		if (held)
+			metrics_hold_end(strcmp(cur->status, "processing") ?
+			    HOLD_DONE : HOLD_NOT_DONE);
+	}
 	r->location = url_for(R_ORDER, cur->id);
 	rc = order_render(r, cur, 200);
 out:

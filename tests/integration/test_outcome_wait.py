@@ -12,11 +12,14 @@ that leaves 'processing', and the ids too long for a channel.
 """
 
 import os
+import re
 import subprocess
+import threading
 import time
 
 import pytest
 
+import deploykit
 import stack as stackmod
 from acmeclient import AcmeClient, Http01Responder, make_csr
 from deploykit import Fcgi, Nginx, no_sanitizer_reports  # noqa: F401
@@ -182,6 +185,67 @@ def test_waits_of_zero_answer_processing(stack, mint_eab, uniq, unheld):
     assert "certificate" not in r.json(), r.text
     order = c.poll(order_url, ("valid",), what="order")
     assert order["certificate"], order
+
+
+@pytest.fixture(scope="module")
+def two_children(stack):
+    """An acme-fcgi with two children (so one request held at a time) and
+    validation_wait = 4000, behind an nginx of its own."""
+    https = stackmod.free_port()
+    fc = Fcgi(stack, "held-fcgi", children=2,
+              conf={"base_url": "https://127.0.0.1:%d" % https,
+                    "validation_wait": 4000})
+    ngx = Nginx(stack, "held-nginx", [fc.nginx_address], https=https)
+    try:
+        yield ngx
+    finally:
+        ngx.stop()
+        fc.stop()
+
+
+def held_counts(stack, ngx):
+    status, body = deploykit.https_get(stack, ngx.base_url + "/metrics/1")
+    assert status == 200, body[:300]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(
+        r'^acme_fcgi_held_requests_total\{outcome="(\w+)"\} (\d+)$',
+        body.decode(), re.M)}
+
+
+def test_half_the_children_hold_at_most(stack, mint_eab, uniq,
+                                        two_children):
+    """With two children, one request is held at a time: a challenge POST
+    that comes meanwhile is answered processing at once (counted busy),
+    and both validations complete."""
+    ngx = two_children
+    # one client each: a client is not shared between threads
+    ca = new_client(ngx.directory_url, stack, mint_eab)
+    c = new_client(ngx.directory_url, stack, mint_eab)
+    _, _, ch_a = start_order(ca, uniq("held-a"))
+    _, authz_b, ch_b = start_order(c, uniq("held-b"))
+    before = held_counts(stack, ngx)
+    got = {}
+    with Http01Responder(stack.http01_port, delay=2.0) as web:
+        web.tokens[ch_a["token"]] = ca.key_authorization(ch_a["token"])
+        web.tokens[ch_b["token"]] = c.key_authorization(ch_b["token"])
+        post_a = threading.Thread(
+            target=lambda: got.update(a=ca.post(ch_a["url"], {})))
+        post_a.start()
+        # A is held from the moment its validation reaches the responder
+        deploykit.wait_until(lambda: web.requests, 30,
+                             "the validation of A")
+        r = c.post(ch_b["url"], {})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "processing", r.text
+        assert r.headers["Retry-After"] == "1", r.headers
+        post_a.join(30)
+        assert got["a"].status_code == 200, got["a"].text
+        assert got["a"].json()["status"] == "valid", got["a"].text
+        authz = c.poll(authz_b, ("valid", "invalid"), what="authorization")
+    assert authz["status"] == "valid", authz
+    after = held_counts(stack, ngx)
+    assert after["busy"] - before.get("busy", 0) == 1, (before, after)
+    assert after["done"] - before.get("done", 0) == 1, (before, after)
+    assert after["not_done"] == before.get("not_done", 0), (before, after)
 
 
 # ------------------------------------------------------------- SQL
