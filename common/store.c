@@ -766,6 +766,15 @@ outcome_wait(struct db *db, const char *kind, const char *id, int timeout_ms)
 	return 1;
 }
 
+/* After a failed read following a wait: the session stops listening
+ * all the same (a session that stayed a listener would be woken by
+ * every notification of the database). */
+static void
+outcome_unlisten_all(struct db *db)
+{
+	(void)db_exec(db, "UNLISTEN *", 0, NULL);
+}
+
 int
 store_challenge_wait(struct db *db, const char *id, int timeout_ms,
     struct challenge *c)
@@ -777,8 +786,10 @@ store_challenge_wait(struct db *db, const char *id, int timeout_ms,
 		return 0;
 	res = db_query(db, "SELECT * FROM fcgi_challenge_waited($1)", 1,
 	    vals);
-	if (res == NULL)
+	if (res == NULL) {
+		outcome_unlisten_all(db);
 		return -1;
+	}
 	if (PQntuples(res) != 1 || PQnfields(res) != 8 ||
 	    db_val(res, 0, 0) == NULL) {
 		PQclear(res);
@@ -800,8 +811,10 @@ store_order_wait(struct db *db, const char *id, int timeout_ms,
 	if (!outcome_wait(db, "acme_o_", id, timeout_ms))
 		return 0;
 	res = db_query(db, "SELECT * FROM fcgi_order_waited($1)", 1, vals);
-	if (res == NULL)
+	if (res == NULL) {
+		outcome_unlisten_all(db);
 		return -1;
+	}
 	if (PQntuples(res) != 1 || PQnfields(res) != 9 ||
 	    db_val(res, 0, 0) == NULL) {
 		PQclear(res);

@@ -146,6 +146,36 @@ def test_challenge_posted_again_is_not_held(stack, mint_eab, uniq):
     assert "fcgi_challenge_waited" not in text, text[-2000:]
 
 
+def test_failed_read_after_the_wait_answers_processing(stack, mint_eab,
+                                                       uniq):
+    """When the read after the wait fails (here the function is gone), the
+    request is answered as it was before the wait (processing), not with
+    an error, and its session stops listening all the same."""
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, authz_url, ch = start_order(c, uniq("held-gone"))
+    log = stack.log("acme-fcgi")
+    stack.psql("ALTER FUNCTION fcgi_challenge_waited(text) "
+               "RENAME TO fcgi_challenge_waited_gone")
+    try:
+        with Http01Responder(stack.http01_port) as web:
+            web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+            mark = os.path.getsize(log)
+            r = c.post(ch["url"], {})
+            assert r.status_code == 200, r.text
+            assert r.json()["status"] == "processing", r.text
+            assert r.headers["Retry-After"] == "1", r.headers
+            authz = c.poll(authz_url, ("valid", "invalid"),
+                           what="authorization")
+    finally:
+        stack.psql("ALTER FUNCTION fcgi_challenge_waited_gone(text) "
+                   "RENAME TO fcgi_challenge_waited")
+    assert authz["status"] == "valid", authz
+    with open(log, errors="replace") as f:
+        f.seek(mark)
+        text = f.read()
+    assert "sql: UNLISTEN *" in text, text[-3000:]
+
+
 # ------------------------------------------- an acme-fcgi without waits
 
 
