@@ -917,6 +917,9 @@ def test_worker_failure(stack, fault, code):
         stack.restart_worker({"ACME_WORKER_FAULT": fault})
         r = c.finalize(order, csr)
         assert r.status_code == 200, r.text
+        # finalize is held for the outcome (issuance_wait): its answer
+        # is already the failed order
+        assert_order_error(r.json(), code)
         final = c.poll(url, ("valid",), what="order")
     finally:
         stack.restart_worker()
