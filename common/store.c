@@ -748,53 +748,57 @@ store_auth_challenge(struct db *db, struct auth_args *aa, struct acct *a,
 	return 1;
 }
 
-/* Waits for the outcome of the object of channel kind (acme_c_, acme_o_)
- * and id (sql/018, outcome_channel); returns 0 when the id makes no
- * channel (the session did not listen), else 1. */
-static int
-outcome_wait(struct db *db, const char *kind, const char *id, int timeout_ms)
+/*
+ * Waits for the outcome of the object of channel kind (acme_c_, acme_o_)
+ * and id (sql/018, outcome_channel), then runs sql ($1: id), the read
+ * that also stops listening, which must return one row of nfields whose
+ * first is not NULL. Returns that row (caller clears), or NULL with *rc
+ * 0 when the id makes no channel (the session did not listen: nothing is
+ * waited for or read), -1 on error.
+ */
+static PGresult *
+outcome_read(struct db *db, const char *kind, const char *id,
+    int timeout_ms, const char *sql, int nfields, int *rc)
 {
+	const char *vals[1] = { id };
 	char channel[64];
-	int n, rc;
+	PGresult *res;
+	int n, got;
 
+	*rc = 0;
 	n = snprintf(channel, sizeof(channel), "%s%s", kind, id);
 	if (n < 0 || (size_t)n >= sizeof(channel))
-		return 0;
-	rc = db_wait_notify(db, channel, timeout_ms);
-	msg_debug("outcome of %s: %s", channel, rc > 0 ? "notified" :
-	    rc == 0 ? "not within the wait" : "connection failed");
-	return 1;
-}
-
-/* After a failed read following a wait: the session stops listening
- * all the same (a session that stayed a listener would be woken by
- * every notification of the database). */
-static void
-outcome_unlisten_all(struct db *db)
-{
-	(void)db_exec(db, "UNLISTEN *", 0, NULL);
+		return NULL;
+	got = db_wait_notify(db, channel, timeout_ms);
+	msg_debug("outcome of %s: %s", channel, got > 0 ? "notified" :
+	    got == 0 ? "not within the wait" : "connection failed");
+	*rc = -1;
+	if ((res = db_query(db, sql, 1, vals)) == NULL) {
+		/* the session stops listening all the same: one that stayed
+		 * a listener would be woken by every notification */
+		(void)db_exec(db, "UNLISTEN *", 0, NULL);
+		return NULL;
+	}
+	if (PQntuples(res) != 1 || PQnfields(res) != nfields ||
+	    db_val(res, 0, 0) == NULL) {
+		PQclear(res);
+		return NULL;
+	}
+	*rc = 1;
+	return res;
 }
 
 int
 store_challenge_wait(struct db *db, const char *id, int timeout_ms,
     struct challenge *c)
 {
-	const char *vals[1] = { id };
 	PGresult *res;
+	int rc;
 
-	if (!outcome_wait(db, "acme_c_", id, timeout_ms))
-		return 0;
-	res = db_query(db, "SELECT * FROM fcgi_challenge_waited($1)", 1,
-	    vals);
-	if (res == NULL) {
-		outcome_unlisten_all(db);
-		return -1;
-	}
-	if (PQntuples(res) != 1 || PQnfields(res) != 8 ||
-	    db_val(res, 0, 0) == NULL) {
-		PQclear(res);
-		return -1;
-	}
+	res = outcome_read(db, "acme_c_", id, timeout_ms,
+	    "SELECT * FROM fcgi_challenge_waited($1)", 8, &rc);
+	if (res == NULL)
+		return rc;
 	challenge_free(c);
 	challenge_fill(res, 0, 0, c);
 	PQclear(res);
@@ -805,21 +809,13 @@ int
 store_order_wait(struct db *db, const char *id, int timeout_ms,
     struct order *o)
 {
-	const char *vals[1] = { id };
 	PGresult *res;
+	int rc;
 
-	if (!outcome_wait(db, "acme_o_", id, timeout_ms))
-		return 0;
-	res = db_query(db, "SELECT * FROM fcgi_order_waited($1)", 1, vals);
-	if (res == NULL) {
-		outcome_unlisten_all(db);
-		return -1;
-	}
-	if (PQntuples(res) != 1 || PQnfields(res) != 9 ||
-	    db_val(res, 0, 0) == NULL) {
-		PQclear(res);
-		return -1;
-	}
+	res = outcome_read(db, "acme_o_", id, timeout_ms,
+	    "SELECT * FROM fcgi_order_waited($1)", 9, &rc);
+	if (res == NULL)
+		return rc;
 	order_free(o);
 	order_cols(res, 0, 0, o);
 	PQclear(res);

@@ -51,6 +51,15 @@ def order_url_of(order):
     return order["finalize"].rsplit("/finalize", 1)[0]
 
 
+def answer_and_post(c, web, ch):
+    """Has web answer ch's http-01 and starts it; returns the POST's
+    response (200)."""
+    web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+    r = c.post(ch["url"], {})
+    assert r.status_code == 200, r.text
+    return r
+
+
 # ------------------------------------------------------- the stack
 
 
@@ -60,9 +69,7 @@ def test_challenge_and_finalize_answered_with_the_outcome(stack, mint_eab,
     name = uniq("held")
     order, authz_url, ch = start_order(c, name)
     with Http01Responder(stack.http01_port) as web:
-        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
-        r = c.post(ch["url"], {})
-        assert r.status_code == 200, r.text
+        r = answer_and_post(c, web, ch)
         body = r.json()
         # the validation happened during the request, not after it
         assert web.requests, "no http-01 request during the POST"
@@ -113,11 +120,9 @@ def test_slow_validation_answered_processing(stack, mint_eab, uniq):
     c = new_client(stack.directory_url, stack, mint_eab)
     order, authz_url, ch = start_order(c, uniq("held-slow"))
     with Http01Responder(stack.http01_port, delay=2.5) as web:
-        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
         t0 = time.monotonic()
-        r = c.post(ch["url"], {})
+        r = answer_and_post(c, web, ch)
         held = time.monotonic() - t0
-        assert r.status_code == 200, r.text
         assert r.json()["status"] == "processing", r.text
         assert r.headers["Retry-After"] == "1", r.headers
         # it was held for the wait (a lower bound: a slow machine can
@@ -134,8 +139,7 @@ def test_challenge_posted_again_is_not_held(stack, mint_eab, uniq):
     c = new_client(stack.directory_url, stack, mint_eab)
     order, authz_url, ch = start_order(c, uniq("held-again"))
     with Http01Responder(stack.http01_port) as web:
-        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
-        assert c.post(ch["url"], {}).json()["status"] == "valid"
+        assert answer_and_post(c, web, ch).json()["status"] == "valid"
         log = stack.log("acme-fcgi")
         mark = os.path.getsize(log)
         r = c.post(ch["url"], {})
@@ -158,10 +162,8 @@ def test_failed_read_after_the_wait_answers_processing(stack, mint_eab,
                "RENAME TO fcgi_challenge_waited_gone")
     try:
         with Http01Responder(stack.http01_port) as web:
-            web.tokens[ch["token"]] = c.key_authorization(ch["token"])
             mark = os.path.getsize(log)
-            r = c.post(ch["url"], {})
-            assert r.status_code == 200, r.text
+            r = answer_and_post(c, web, ch)
             assert r.json()["status"] == "processing", r.text
             assert r.headers["Retry-After"] == "1", r.headers
             authz = c.poll(authz_url, ("valid", "invalid"),
@@ -200,9 +202,7 @@ def test_waits_of_zero_answer_processing(stack, mint_eab, uniq, unheld):
     name = uniq("unheld")
     order, authz_url, ch = start_order(c, name)
     with Http01Responder(stack.http01_port) as web:
-        web.tokens[ch["token"]] = c.key_authorization(ch["token"])
-        r = c.post(ch["url"], {})
-        assert r.status_code == 200, r.text
+        r = answer_and_post(c, web, ch)
         assert r.json()["status"] == "processing", r.text
         assert r.headers["Retry-After"] == "1", r.headers
         c.poll(authz_url, ("valid",), what="authorization")
