@@ -52,6 +52,10 @@ jobs_listen(struct db *db)
 	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL) &&
 	    db_exec(db, "SELECT set_config('acme.signs_own_ocsp', 'on', "
 	    "false)", 0, NULL) &&
+	    /* the orders this session moves out of processing are
+	     * announced after the commit (jobs_order_outcome, sql/020) */
+	    db_exec(db, "SELECT set_config('acme.notifies_order_outcome', "
+	    "'on', false)", 0, NULL) &&
 	    /*
 	     * Queue claims read the partial indexes of the jobs still
 	     * to do ("WHERE status = 'processing'"), whose entries for
@@ -293,8 +297,10 @@ jobs_store_certificate(struct db *db, const char *order_id,
 		    "$7)", 7, vals, lens, fmts);
 	if (res == NULL || PQntuples(res) != 1)
 		rc = -1;
-	else if (strcmp(PQgetvalue(res, 0, 0), "issued") == 0)
+	else if (strcmp(PQgetvalue(res, 0, 0), "issued") == 0) {
 		rc = 1;
+		jobs_order_outcome(db, order_id);
+	}
 	else if (strcmp(PQgetvalue(res, 0, 0), "OUT_OF_CREDIT") == 0)
 		rc = 2;
 	else
@@ -303,16 +309,32 @@ jobs_store_certificate(struct db *db, const char *order_id,
 	return rc;
 }
 
+void
+jobs_order_outcome(struct db *db, const char *order_id)
+{
+	const char *vals[1] = { order_id };
+
+	/* a database not migrated to sql/020 yet has no such function, and
+	 * its transactions notified already */
+	if (!db_exec(db, "SELECT order_outcome_notify($1)", 1, vals) &&
+	    !db_failed_with(db, "42883"))
+		msg_warn("order %s: its outcome is not announced (a request "
+		    "waiting for it answers when its wait runs out)", order_id);
+}
+
 int
 jobs_fail_order(struct db *db, const char *order_id, const char *error)
 {
 	const char *vals[2] = { order_id, error };
 
-	return db_exec(db, "WITH o AS (UPDATE orders SET status = 'invalid', "
+	if (!db_exec(db, "WITH o AS (UPDATE orders SET status = 'invalid', "
 	    "error = $2::jsonb, lease_until = NULL, updated_at = now() "
 	    "WHERE id = $1 AND status = 'processing' RETURNING id) "
 	    "SELECT audit('acme-worker', 'refuse', 'order', o.id, "
-	    "jsonb_build_object('error', $2::jsonb)) FROM o", 2, vals);
+	    "jsonb_build_object('error', $2::jsonb)) FROM o", 2, vals))
+		return 0;
+	jobs_order_outcome(db, order_id);
+	return 1;
 }
 
 int

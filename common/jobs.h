@@ -107,6 +107,10 @@ int	 jobs_store_certificate(struct db *, const char *order_id,
 	    const char *cert_id, const char *serial, long not_before,
 	    long not_after, const unsigned char *der, size_t der_len,
 	    const char *pem_chain, const struct ocsp_first *ocsp);
+/* Announces, after the commit that moved it out of processing, the
+ * outcome of an order to a request waiting for it (sql/020; a failure is
+ * logged: that request answers when its wait runs out). */
+void	 jobs_order_outcome(struct db *, const char *order_id);
 int	 jobs_fail_order(struct db *, const char *order_id,
 	    const char *error);
 /* Expires stale objects, purges old nonces, and purges the web site's

@@ -328,6 +328,43 @@ SELECT 'sync';
     assert "notification" not in out, out
 
 
+def test_worker_session_notifies_orders_after_its_commit(stack, mint_eab,
+                                                        uniq):
+    """A session with acme.notifies_order_outcome = on (acme-worker's)
+    does not notify an order's outcome in the transaction that decides it
+    (sql/020: that transaction's commit waits for the disk); it notifies
+    it afterwards with order_outcome_notify, which says nothing of an
+    order still processing. Its challenges notify as any session's."""
+    c = new_client(stack.directory_url, stack, mint_eab)
+    order, _, ch = start_order(c, uniq("after-commit"))
+    oid = order_url_of(order).rsplit("/", 1)[1]
+    cid = ch["url"].rsplit("/", 1)[1]
+    out = psql_session(stack, """
+SET acme.notifies_order_outcome = on;
+LISTEN "acme_o_%(o)s";
+LISTEN "acme_c_%(c)s";
+BEGIN;
+UPDATE orders SET status = 'processing' WHERE id = '%(o)s';
+SELECT 'still processing', order_outcome_notify('%(o)s');
+UPDATE orders SET status = 'invalid' WHERE id = '%(o)s';
+UPDATE challenge SET status = 'processing' WHERE id = '%(c)s';
+UPDATE challenge SET status = 'invalid' WHERE id = '%(c)s';
+COMMIT;
+SELECT 'committed';
+SELECT 'after', order_outcome_notify('%(o)s');
+SELECT 'sync';
+""" % {"o": oid, "c": cid})
+    lines = out.splitlines()
+    assert "still processing|f" in lines, out
+    after = lines.index("after|t")
+    note = 'notification "acme_o_%s" with payload "invalid"' % oid
+    # the order's one notification comes after order_outcome_notify, the
+    # challenge's with the commit
+    assert [i for i, l in enumerate(lines) if note in l] == [after + 1], out
+    assert ('notification "acme_c_%s" with payload "invalid"' % cid) in \
+        "\n".join(lines[:after]), out
+
+
 def test_channel_names_fit(stack):
     """A channel name has at most 63 bytes: a longer id makes none, and
     outcome_listen then listens to nothing."""
