@@ -336,8 +336,9 @@ der_take(unsigned char *buf, int n, size_t *len, const char *what)
 	return d;
 }
 
-/* Signs the response of one CertID (see ocsp_response_sign). Returns 1
- * and the DER (*der, *len; caller frees), or 0 (logged). */
+/* Signs the response of one CertID (see ocsp_response_sign), which it
+ * frees (NULL: its making failed, logged). Returns 1 and the DER (*der,
+ * *len; caller frees), or 0 (logged). */
 static int
 response_sign(const struct ocsp_signer *s, OCSP_CERTID *cid,
     const struct ocsp_status *st, unsigned char **der, size_t *len)
@@ -350,6 +351,13 @@ response_sign(const struct ocsp_signer *s, OCSP_CERTID *cid,
 
 	*der = NULL;
 	*len = 0;
+	if (cid == NULL)
+		goto out;
+	if (s->cert == NULL || s->key == NULL ||
+	    st->next_update <= st->this_update) {
+		msg_warn("ocsp_response_sign: no signer, or empty validity");
+		goto out;
+	}
 	if ((thisupd = ASN1_GENERALIZEDTIME_set(NULL,
 	    st->this_update)) == NULL ||
 	    (nextupd = ASN1_GENERALIZEDTIME_set(NULL,
@@ -377,11 +385,13 @@ response_sign(const struct ocsp_signer *s, OCSP_CERTID *cid,
 		goto out;
 	rc = 1;
  out:
+	ERR_clear_error();
 	OCSP_RESPONSE_free(resp);
 	OCSP_BASICRESP_free(bs);
 	ASN1_TIME_free(thisupd);
 	ASN1_TIME_free(nextupd);
 	ASN1_TIME_free(revtime);
+	OCSP_CERTID_free(cid);
 	return rc;
 }
 
@@ -391,25 +401,14 @@ ocsp_response_sign(const struct ocsp_signer *s, X509 *issuer,
     unsigned char **der, size_t *len)
 {
 	OCSP_CERTID *cid = NULL;
-	int rc = 0;
 
-	*der = NULL;
-	*len = 0;
-	if (s->cert == NULL || s->key == NULL || issuer == NULL ||
-	    serial == NULL || st->next_update <= st->this_update) {
-		msg_warn("ocsp_response_sign: no signer, or empty validity");
-		goto out;
-	}
-	if ((cid = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(issuer),
-	    X509_get0_pubkey_bitstr(issuer), serial)) == NULL) {
+	if (issuer == NULL || serial == NULL)
+		msg_warn("ocsp_response_sign: no issuer or serial");
+	else if ((cid = OCSP_cert_id_new(EVP_sha1(),
+	    X509_get_subject_name(issuer), X509_get0_pubkey_bitstr(issuer),
+	    serial)) == NULL)
 		ossl_log_errors("OCSP CertID");
-		goto out;
-	}
-	rc = response_sign(s, cid, st, der, len);
- out:
-	ERR_clear_error();
-	OCSP_CERTID_free(cid);
-	return rc;
+	return response_sign(s, cid, st, der, len);
 }
 
 /* Returns a new ASN1_INTEGER (caller frees) for a serial spelled as in
@@ -499,23 +498,7 @@ ocsp_response_sign_id(const struct ocsp_signer *s,
     const struct ocsp_certid *id, const struct ocsp_status *st,
     unsigned char **der, size_t *len)
 {
-	OCSP_CERTID *cid = NULL;
-	int rc = 0;
-
-	*der = NULL;
-	*len = 0;
-	if (s->cert == NULL || s->key == NULL ||
-	    st->next_update <= st->this_update) {
-		msg_warn("ocsp_response_sign: no signer, or empty validity");
-		goto out;
-	}
-	if ((cid = certid_of(id)) == NULL)
-		goto out;
-	rc = response_sign(s, cid, st, der, len);
- out:
-	ERR_clear_error();
-	OCSP_CERTID_free(cid);
-	return rc;
+	return response_sign(s, certid_of(id), st, der, len);
 }
 
 /*
