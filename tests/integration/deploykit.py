@@ -101,7 +101,8 @@ def children_of(pid):
 
 def wait_until(check, timeout, what, interval=0.1):
     """Poll check() until it returns a true value (returned); fail with
-    what on timeout."""
+    what (or what(), when it is callable, made at the timeout) on
+    timeout."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -113,7 +114,8 @@ def wait_until(check, timeout, what, interval=0.1):
             last = e
         time.sleep(interval)
     raise AssertionError("timeout after %ss: %s%s" % (
-        timeout, what, " (last error: %r)" % last if last else ""))
+        timeout, what() if callable(what) else what,
+        " (last error: %r)" % last if last else ""))
 
 
 def tcp_open(port):

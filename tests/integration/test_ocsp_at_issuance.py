@@ -12,13 +12,12 @@ ocsp_response_store, now PL/pgSQL, with its former results.
 
 import os
 import subprocess
-import time
 import uuid
 
-import pytest
 from cryptography.x509 import ocsp
 
 import stack as stackmod
+from deploykit import wait_until
 from test_revocation_status import issue, openssl_ocsp
 
 PUBLISH_TIMEOUT = 20        # seconds the worker may take to sign
@@ -53,18 +52,6 @@ def labelled(lines):
             k, v = line.split(" ", 1)
             d[k] = v
     return d
-
-
-def wait_until(what, fn, timeout, interval=0.05):
-    """Calls fn until it returns something true; returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail("%s not seen within %gs" % (what, timeout))
-        time.sleep(interval)
 
 
 class Cert:
@@ -110,15 +97,8 @@ def wait_status(stack, serial, status, timeout=PUBLISH_TIMEOUT):
         last["row"] = r = response(stack, serial)
         return r if r["status"] == status and \
             r["refresh_at"] != "-infinity" else None
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail("a %s response of %s not stored within %ds; "
-                        "last: %s" % (status, serial, timeout, last["row"]))
-        time.sleep(0.2)
+    return wait_until(check, timeout, lambda: "a %s response of %s stored; "
+                      "last: %s" % (status, serial, last.get("row")), 0.2)
 
 
 def worker_stopped(stack):
@@ -161,7 +141,7 @@ def test_issuance_stores_its_good_response(stack, mint_eab, workdir):
             f.seek(offset)
             text = f.read().decode("utf-8", "replace")
         return line in text
-    wait_until("%r in the worker's log" % line, logged, 10, 0.2)
+    wait_until(logged, 10, "%r in the worker's log" % line, 0.2)
     # and served: openssl ocsp through nginx and acme-fcgi
     out = openssl_ocsp(stack, "-cert", c.pem)
     assert "%s: good" % c.pem in out, out
