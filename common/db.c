@@ -67,19 +67,7 @@ db_close(struct db *db)
 static int
 db_setup_run(struct db *db)
 {
-	PGresult *res;
-	int ok;
-
-	if (db->setup == NULL)
-		return 1;
-	res = PQexec(db->conn, db->setup);
-	ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-	    PQresultStatus(res) == PGRES_TUPLES_OK);
-	if (!ok)
-		msg_err("database session setup failed: %s",
-		    PQerrorMessage(db->conn));
-	PQclear(res);
-	return ok;
+	return db->setup == NULL || db_exec_script(db, db->setup);
 }
 
 int

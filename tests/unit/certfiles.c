@@ -78,3 +78,34 @@ resp_verify_chain(OCSP_BASICRESP *bs, X509 *root, X509 *intermediate)
 	X509_STORE_free(store);
 	return rc;
 }
+
+int
+cert_verify_chain(X509 *x, X509 *root, X509 *intermediate, const char *host)
+{
+	X509_STORE *store;
+	X509_STORE_CTX *ctx;
+	STACK_OF(X509) *untrusted;
+	int rc;
+
+	assert_non_null(store = X509_STORE_new());
+	assert_int_equal(X509_STORE_add_cert(store, root), 1);
+	assert_non_null(untrusted = sk_X509_new_null());
+	assert_true(sk_X509_push(untrusted, intermediate) > 0);
+	assert_non_null(ctx = X509_STORE_CTX_new());
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, x, untrusted), 1);
+	if (host != NULL) {
+		assert_int_equal(X509_STORE_CTX_set_purpose(ctx,
+		    X509_PURPOSE_SSL_SERVER), 1);
+		assert_int_equal(X509_VERIFY_PARAM_set1_host(
+		    X509_STORE_CTX_get0_param(ctx), host, 0), 1);
+	}
+	rc = X509_verify_cert(ctx);
+	if (rc != 1)
+		print_error("verify: %s\n", X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return rc;
+}

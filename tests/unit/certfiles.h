@@ -1,7 +1,8 @@
 /*
  * certfiles.h - what the unit tests that make a CA on disk share
  * (test_x509, test_ocsp, test_ca_keys): reading its certificates back,
- * removing its directory, and reading and verifying its OCSP responses.
+ * removing its directory, verifying its chain, and reading and verifying
+ * its OCSP responses.
  */
 #ifndef ACME_TEST_CERTFILES_H
 #define ACME_TEST_CERTFILES_H
@@ -24,5 +25,9 @@ OCSP_BASICRESP *resp_basic(const unsigned char *der, size_t len);
  * anchor) with intermediate as an untrusted certificate. */
 int	 resp_verify_chain(OCSP_BASICRESP *bs, X509 *root,
 	    X509 *intermediate);
+/* Returns X509_verify_cert's result for x up to root, with intermediate
+ * as an untrusted certificate; with host, as a TLS server for host. */
+int	 cert_verify_chain(X509 *x, X509 *root, X509 *intermediate,
+	    const char *host);
 
 #endif

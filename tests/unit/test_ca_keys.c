@@ -212,30 +212,6 @@ leaf_issue(const struct test_ca *c, unsigned char **der, size_t *len)
 	return x;
 }
 
-/* Returns X509_verify_cert's result for x up to c's root, with c's
- * intermediate as an untrusted certificate. */
-static int
-chain_verify(const struct test_ca *c, X509 *x)
-{
-	X509_STORE *store;
-	X509_STORE_CTX *ctx;
-	STACK_OF(X509) *untrusted;
-	int rc;
-
-	assert_non_null(store = X509_STORE_new());
-	assert_int_equal(X509_STORE_add_cert(store, c->root), 1);
-	assert_non_null(untrusted = sk_X509_new_null());
-	assert_true(sk_X509_push(untrusted, c->ca.cert) > 0);
-	assert_non_null(ctx = X509_STORE_CTX_new());
-	assert_int_equal(X509_STORE_CTX_init(ctx, store, x, untrusted), 1);
-	rc = X509_verify_cert(ctx);
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	X509_STORE_free(store);
-	ERR_clear_error();
-	return rc;
-}
-
 /* Returns x's serial in lower-case hex, as certificate.serial holds it
  * (caller frees). */
 static char *
@@ -390,8 +366,9 @@ test_ca_by_type(void **state)
 			    "want %d of %d", c->name, EVP_PKEY_get_base_id(k),
 			    EVP_PKEY_get_bits(k), c->signer_id,
 			    c->signer_bits);
-		if (chain_verify(t, t->ca.cert) != 1 ||
-		    chain_verify(t, t->signer.cert) != 1)
+		if (cert_verify_chain(t->ca.cert, t->root, t->ca.cert,
+		    NULL) != 1 || cert_verify_chain(t->signer.cert, t->root,
+		    t->ca.cert, NULL) != 1)
 			fail_msg("%s: the chain does not verify", c->name);
 		/* the hashes ca_load keeps are the CertID's */
 		assert_int_equal(ocsp_issuer_hashes(t->ca.cert, nh, kh), 1);
@@ -533,7 +510,7 @@ test_issue_by_type(void **state)
 			    tc->name,
 			    OBJ_nid2sn(X509_get_signature_nid(leaf)),
 			    OBJ_nid2sn(tc->sig_nid));
-		if (chain_verify(c, leaf) != 1)
+		if (cert_verify_chain(leaf, c->root, c->ca.cert, NULL) != 1)
 			fail_msg("%s: the leaf does not verify up to the root",
 			    tc->name);
 		/* the CSR's key, copied as it is encoded */

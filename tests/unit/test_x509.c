@@ -608,36 +608,6 @@ aia_get(X509 *x, int method)
 	return r;
 }
 
-/* Verifies leaf against root and intermediate as a TLS server for host.
- * Returns the X509_verify_cert result. */
-static int
-verify_leaf(struct ca_fixture *f, X509 *leaf, const char *host)
-{
-	X509_STORE *store;
-	X509_STORE_CTX *ctx;
-	STACK_OF(X509) *untrusted;
-	int rc;
-
-	assert_non_null(store = X509_STORE_new());
-	assert_int_equal(X509_STORE_add_cert(store, f->root), 1);
-	assert_non_null(untrusted = sk_X509_new_null());
-	assert_true(sk_X509_push(untrusted, f->intermediate) > 0);
-	assert_non_null(ctx = X509_STORE_CTX_new());
-	assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
-	assert_int_equal(X509_STORE_CTX_set_purpose(ctx,
-	    X509_PURPOSE_SSL_SERVER), 1);
-	assert_int_equal(X509_VERIFY_PARAM_set1_host(
-	    X509_STORE_CTX_get0_param(ctx), host, 0), 1);
-	rc = X509_verify_cert(ctx);
-	if (rc != 1)
-		print_error("verify: %s\n", X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx)));
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	X509_STORE_free(store);
-	return rc;
-}
-
 static void
 test_ca_issue_ov(void **state)
 {
@@ -693,8 +663,10 @@ test_ca_issue_ov(void **state)
 	X509_free(xp);
 	BIO_free(b);
 
-	assert_int_equal(verify_leaf(f, x, "example.com"), 1);
-	assert_int_equal(verify_leaf(f, x, "a.shop.example.com"), 1);
+	assert_int_equal(cert_verify_chain(x, f->root, f->intermediate,
+	    "example.com"), 1);
+	assert_int_equal(cert_verify_chain(x, f->root, f->intermediate,
+	    "a.shop.example.com"), 1);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), f->leaf_key), 1);
 	assert_int_equal(X509_get_signature_nid(x),
 	    NID_sha256WithRSAEncryption);
@@ -819,7 +791,8 @@ test_ca_issue_minimal(void **state)
 	assert_int_equal(X509_get_ext_by_NID(x, NID_info_access, -1), -1);
 	assert_int_equal(X509_get_ext_by_NID(x, NID_crl_distribution_points,
 	    -1), -1);
-	assert_int_equal(verify_leaf(f, x, "short.example.com"), 1);
+	assert_int_equal(cert_verify_chain(x, f->root, f->intermediate,
+	    "short.example.com"), 1);
 	X509_free(x);
 	OPENSSL_free(csr);
 	free(pem);
