@@ -114,6 +114,14 @@ def wait_for(what, fn, timeout=PUBLISH_TIMEOUT):
         time.sleep(0.5)
 
 
+def ocsp_seen(stack, cert_pem, status):
+    """Waits until openssl ocsp, through the stack, says status ('good',
+    'revoked') of the certificate in cert_pem; returns its output."""
+    return wait_for("a %s OCSP response" % status, lambda: (
+        lambda o: ("%s: %s" % (cert_pem, status) in o, o))(
+        openssl_ocsp(stack, "-cert", cert_pem)))
+
+
 def request_der(stack, leaf, algorithm=None):
     """The DER of an OCSP request for leaf (SHA-1 CertID by default)."""
     b = ocsp.OCSPRequestBuilder().add_certificate(
@@ -219,9 +227,7 @@ def test_crl_published_at_start(stack, workdir):
 def test_good_then_revoked(stack, issued, workdir):
     c, leaf, cert_pem = issued
     # good, soon after issuance, verified by openssl against the root
-    out = wait_for("a good OCSP response", lambda: (
-        lambda o: ("%s: good" % cert_pem in o, o))(
-        openssl_ocsp(stack, "-cert", cert_pem)))
+    out = ocsp_seen(stack, cert_pem, "good")
     assert "Response verify OK" in out, out
     text, _ = crl_text(stack, workdir)
     before = crl_number(text)
@@ -231,9 +237,7 @@ def test_good_then_revoked(stack, issued, workdir):
     r = c.revoke(der, reason=1)
     assert r.status_code == 200, r.text
 
-    out = wait_for("a revoked OCSP response", lambda: (
-        lambda o: ("%s: revoked" % cert_pem in o, o))(
-        openssl_ocsp(stack, "-cert", cert_pem)))
+    out = ocsp_seen(stack, cert_pem, "revoked")
     assert "Response verify OK" in out, out
     assert re.search(r"Reason:\s*keyCompromise", out), out
     assert "Revocation Time" in out, out

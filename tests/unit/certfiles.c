@@ -61,6 +61,18 @@ resp_basic(const unsigned char *der, size_t len)
 	return bs;
 }
 
+/* Makes the store of root (the trust anchor) and the stack of
+ * intermediate (untrusted); the caller frees both. */
+static void
+chain_of(X509 *root, X509 *intermediate, X509_STORE **store,
+    STACK_OF(X509) **untrusted)
+{
+	assert_non_null(*store = X509_STORE_new());
+	assert_int_equal(X509_STORE_add_cert(*store, root), 1);
+	assert_non_null(*untrusted = sk_X509_new_null());
+	assert_true(sk_X509_push(*untrusted, intermediate) > 0);
+}
+
 int
 resp_verify_chain(OCSP_BASICRESP *bs, X509 *root, X509 *intermediate)
 {
@@ -68,10 +80,7 @@ resp_verify_chain(OCSP_BASICRESP *bs, X509 *root, X509 *intermediate)
 	STACK_OF(X509) *untrusted;
 	int rc;
 
-	assert_non_null(store = X509_STORE_new());
-	assert_int_equal(X509_STORE_add_cert(store, root), 1);
-	assert_non_null(untrusted = sk_X509_new_null());
-	assert_true(sk_X509_push(untrusted, intermediate) > 0);
+	chain_of(root, intermediate, &store, &untrusted);
 	rc = OCSP_basic_verify(bs, untrusted, store, 0);
 	ERR_clear_error();
 	sk_X509_free(untrusted);
@@ -87,10 +96,7 @@ cert_verify_chain(X509 *x, X509 *root, X509 *intermediate, const char *host)
 	STACK_OF(X509) *untrusted;
 	int rc;
 
-	assert_non_null(store = X509_STORE_new());
-	assert_int_equal(X509_STORE_add_cert(store, root), 1);
-	assert_non_null(untrusted = sk_X509_new_null());
-	assert_true(sk_X509_push(untrusted, intermediate) > 0);
+	chain_of(root, intermediate, &store, &untrusted);
 	assert_non_null(ctx = X509_STORE_CTX_new());
 	assert_int_equal(X509_STORE_CTX_init(ctx, store, x, untrusted), 1);
 	if (host != NULL) {
