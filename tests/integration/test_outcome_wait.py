@@ -23,6 +23,7 @@ import deploykit
 import stack as stackmod
 from acmeclient import AcmeClient, Http01Responder, make_csr
 from deploykit import Fcgi, Nginx, no_sanitizer_reports  # noqa: F401
+from test_ocsp_at_issuance import psql_argv
 
 WAIT = 1.0      # seconds: validation_wait and issuance_wait's default
 
@@ -284,11 +285,7 @@ def test_half_the_children_hold_at_most(stack, mint_eab, uniq,
 def psql_session(stack, script):
     """Runs script in one psql session; returns its output (psql prints
     the notifications it receives)."""
-    argv = [os.path.join(stack.pgbin or stackmod.pg_bindir(), "psql"),
-            "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
-            "-h", stack.pgsock, "-p", str(stack.ports["postgres"]),
-            "-U", "postgres", "-d", "acme"]
-    r = subprocess.run(argv, input=script, capture_output=True, text=True,
+    r = subprocess.run(psql_argv(stack, []), input=script, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
