@@ -57,12 +57,9 @@ h_challenge(struct req *r)
 	 * hold the request reads it again at once, which stops listening */
 	if (w.start && strcmp(w.c.status, "processing") == 0 &&
 	    cfg_int(CFG_VALIDATION_WAIT) > 0) {
-		held = metrics_hold_begin();
-		(void)store_challenge_wait(r->db, w.c.id, held ?
-		    (int)cfg_int(CFG_VALIDATION_WAIT) : 0, &w.c);
-		if (held)
-			metrics_hold_end(strcmp(w.c.status, "processing") ?
-			    HOLD_DONE : HOLD_NOT_DONE);
+		held = metrics_hold_begin((int)cfg_int(CFG_VALIDATION_WAIT));
+		(void)store_challenge_wait(r->db, w.c.id, held, &w.c);
+		metrics_hold_end(held, w.c.status);
 	}
 	if (strcmp(w.c.status, "processing") == 0)
 		r->retry_after = (int)cfg_int(CFG_RETRY_AFTER);

@@ -35,6 +35,14 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is not lock-free");
 /* The most requests held at once (metrics_hold_begin). */
 #define HOLD_SLOTS	128
 
+/* What became of a request held for the worker's outcome. */
+enum hold_outcome {
+	HOLD_DONE,		/* answered with the outcome */
+	HOLD_NOT_DONE,		/* the wait ran out */
+	HOLD_BUSY,		/* not held (metrics_hold_begin said no) */
+	HOLD__MAX
+};
+
 /* The HTTP statuses counted one by one; the others by class. */
 enum mstatus {
 	MS_200, MS_201, MS_204, MS_400, MS_401, MS_403, MS_404, MS_405,
@@ -186,13 +194,13 @@ metrics_child_restart(void)
  * so that the slot of a child killed while it held one is taken over.
  */
 int
-metrics_hold_begin(void)
+metrics_hold_begin(int wait_ms)
 {
 	long max;
 	int i, cur;
 
 	if (shm == NULL)
-		return 1;
+		return wait_ms;
 	max = atomic_load(&shm->children) / 2;
 	if (max < 1)
 		max = 1;
@@ -205,7 +213,7 @@ metrics_hold_begin(void)
 		if (atomic_compare_exchange_strong(&shm->holders[i], &cur,
 		    (int)getpid())) {
 			hold_slot = i;
-			return 1;
+			return wait_ms;
 		}
 	}
 	atomic_fetch_add_explicit(&shm->holds[HOLD_BUSY], 1,
@@ -214,15 +222,15 @@ metrics_hold_begin(void)
 }
 
 void
-metrics_hold_end(enum hold_outcome outcome)
+metrics_hold_end(int held_ms, const char *status)
 {
-	if (shm == NULL)
+	if (shm == NULL || held_ms == 0)
 		return;
 	if (hold_slot >= 0)
 		atomic_store(&shm->holders[hold_slot], 0);
 	hold_slot = -1;
-	atomic_fetch_add_explicit(&shm->holds[outcome], 1,
-	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&shm->holds[strcmp(status, "processing") ?
+	    HOLD_DONE : HOLD_NOT_DONE], 1, memory_order_relaxed);
 }
 
 void

@@ -19,18 +19,14 @@ int	 metrics_init(int children);
 void	 metrics_request(enum route, int status, long usec);
 /* Counts a child the master replaced because it died. */
 void	 metrics_child_restart(void);
-/* What became of a request held for the worker's outcome. */
-enum hold_outcome {
-	HOLD_DONE,		/* answered with the outcome */
-	HOLD_NOT_DONE,		/* the wait ran out */
-	HOLD_BUSY,		/* not held (metrics_hold_begin said no) */
-	HOLD__MAX
-};
-/* Returns 1 if this child may hold a request for the worker's outcome
- * (at most half the children at once), then metrics_hold_end must follow;
- * 0 (counted as HOLD_BUSY) if the request is to be answered at once. */
-int	 metrics_hold_begin(void);
-void	 metrics_hold_end(enum hold_outcome);
+/* Returns wait_ms when this child may hold a request that long for the
+ * worker's outcome (at most half the children at once), then
+ * metrics_hold_end must follow; 0 (counted as busy) when the request is
+ * to be answered at once. */
+int	 metrics_hold_begin(int wait_ms);
+/* Ends a hold of held_ms (metrics_hold_begin's result; nothing when 0),
+ * counted as done unless the object's status is still processing. */
+void	 metrics_hold_end(int held_ms, const char *status);
 /* Counts a reload of the configuration (SIGHUP) and records the number
  * of children now configured. */
 void	 metrics_reload(int children);

@@ -492,13 +492,10 @@ h_finalize(struct req *r)
 	 * once, which stops listening */
 	if (listened && strcmp(cur->status, "processing") == 0 &&
 	    cfg_int(CFG_ISSUANCE_WAIT) > 0) {
-		held = metrics_hold_begin();
-		if (store_order_wait(r->db, cur->id, held ?
-		    (int)cfg_int(CFG_ISSUANCE_WAIT) : 0, &o) == 1)
+		held = metrics_hold_begin((int)cfg_int(CFG_ISSUANCE_WAIT));
+		if (store_order_wait(r->db, cur->id, held, &o) == 1)
 			cur = &o;
-		if (held)
-			metrics_hold_end(strcmp(cur->status, "processing") ?
-			    HOLD_DONE : HOLD_NOT_DONE);
+		metrics_hold_end(held, cur->status);
 	}
 	r->location = url_for(R_ORDER, cur->id);
 	rc = order_render(r, cur, 200);
