@@ -189,8 +189,32 @@ metrics_child_restart(void)
 }
 
 /*
- * At most half the children (at least one) hold a request at once: the
- * others stay free for everything else. A slot records its holder's pid,
+ * The most children that hold a request at once: three quarters of them,
+ * leaving one free at least when there are two or more, so that the
+ * others serve everything else.
+ */
+static long
+hold_max(void)
+{
+	long children, max;
+
+	children = atomic_load(&shm->children);
+	max = children - (children / 4 > 1 ? children / 4 : 1);
+	if (max < 1)
+		max = 1;
+	return max > HOLD_SLOTS ? HOLD_SLOTS : max;
+}
+
+/* 1 if hold slot i is taken by a live child (its pid in it). */
+static int
+hold_taken(int i, int *pid)
+{
+	*pid = atomic_load(&shm->holders[i]);
+	return *pid != 0 && (kill(*pid, 0) == 0 || errno != ESRCH);
+}
+
+/*
+ * Takes a hold slot (hold_max of them). A slot records its holder's pid,
  * so that the slot of a child killed while it held one is taken over.
  */
 int
@@ -201,14 +225,9 @@ metrics_hold_begin(int wait_ms)
 
 	if (shm == NULL)
 		return wait_ms;
-	max = atomic_load(&shm->children) / 2;
-	if (max < 1)
-		max = 1;
-	if (max > HOLD_SLOTS)
-		max = HOLD_SLOTS;
+	max = hold_max();
 	for (i = 0; i < max; i++) {
-		cur = atomic_load(&shm->holders[i]);
-		if (cur != 0 && (kill(cur, 0) == 0 || errno != ESRCH))
+		if (hold_taken(i, &cur))
 			continue;
 		if (atomic_compare_exchange_strong(&shm->holders[i], &cur,
 		    (int)getpid())) {
@@ -270,6 +289,7 @@ put_instance(FILE *f)
 {
 	unsigned long v, cum;
 	size_t r, s, b;
+	int i, held, pid;
 
 	put_header(f, "acme_http_requests_total", "counter",
 	    "Requests answered by this acme-fcgi instance, by resource and "
@@ -314,10 +334,18 @@ put_instance(FILE *f)
 	put_header(f, "acme_fcgi_held_requests_total", "counter",
 	    "Challenge POSTs and finalizes held for the worker's outcome: "
 	    "done (answered with it), not_done (the wait ran out), busy (not "
-	    "held: half the children were holding one)");
+	    "held: as many children as may hold one were holding one)");
 	for (s = 0; s < HOLD__MAX; s++)
 		fprintf(f, "acme_fcgi_held_requests_total{outcome=\"%s\"} "
 		    "%lu\n", hold_label[s], atomic_load(&shm->holds[s]));
+	for (i = held = 0; i < HOLD_SLOTS; i++)
+		held += hold_taken(i, &pid);
+	put_header(f, "acme_fcgi_holding_requests", "gauge",
+	    "Children holding a request for the worker's outcome now");
+	fprintf(f, "acme_fcgi_holding_requests %d\n", held);
+	put_header(f, "acme_fcgi_holding_requests_max", "gauge",
+	    "The most children that may hold one at once");
+	fprintf(f, "acme_fcgi_holding_requests_max %ld\n", hold_max());
 	put_header(f, "acme_fcgi_start_time_seconds", "gauge",
 	    "Start time of this acme-fcgi instance, seconds since the epoch");
 	fprintf(f, "acme_fcgi_start_time_seconds %ld\n", shm->start_time);

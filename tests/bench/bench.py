@@ -385,7 +385,7 @@ class Bench:
             "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
             "FROM pg_stat_statements ORDER BY total_exec_time + "
             "total_plan_time DESC "
-            "LIMIT 60")
+            "LIMIT 200")
         with open(path, "w") as f:
             f.write(out)
 

@@ -218,65 +218,89 @@ def test_waits_of_zero_answer_processing(stack, mint_eab, uniq, unheld):
     assert order["certificate"], order
 
 
-@pytest.fixture(scope="module")
-def two_children(stack):
-    """An acme-fcgi with two children (so one request held at a time) and
-    validation_wait = 4000, behind an nginx of its own."""
+@pytest.fixture(params=[2, 4], ids=["2-children", "4-children"])
+def few_children(stack, request):
+    """An acme-fcgi with two or four children and validation_wait = 4000,
+    behind an nginx of its own: (children, nginx)."""
     https = stackmod.free_port()
-    fc = Fcgi(stack, "held-fcgi", children=2,
+    fc = Fcgi(stack, "held-fcgi-%d" % request.param, children=request.param,
               conf={"base_url": "https://127.0.0.1:%d" % https,
                     "validation_wait": 4000})
-    ngx = Nginx(stack, "held-nginx", [fc.nginx_address], https=https)
+    ngx = Nginx(stack, "held-nginx-%d" % request.param, [fc.nginx_address],
+                https=https)
     try:
-        yield ngx
+        yield request.param, ngx
     finally:
         ngx.stop()
         fc.stop()
 
 
-def held_counts(stack, ngx):
+def held_metrics(stack, ngx):
+    """The hold counters by outcome, and the holding and holding_max
+    gauges."""
     status, body = deploykit.https_get(stack, ngx.base_url + "/metrics/1")
     assert status == 200, body[:300]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(
+    body = body.decode()
+    got = {m.group(1): int(m.group(2)) for m in re.finditer(
         r'^acme_fcgi_held_requests_total\{outcome="(\w+)"\} (\d+)$',
-        body.decode(), re.M)}
+        body, re.M)}
+    for gauge in ("holding", "holding_max"):
+        m = re.search(r"^acme_fcgi_%s (\d+)$" % gauge.replace(
+            "holding", "holding_requests"), body, re.M)
+        assert m, body
+        got[gauge] = int(m.group(1))
+    return got
 
 
-def test_half_the_children_hold_at_most(stack, mint_eab, uniq,
-                                        two_children):
-    """With two children, one request is held at a time: a challenge POST
-    that comes meanwhile is answered processing at once (counted busy),
-    and both validations complete."""
-    ngx = two_children
+def test_a_child_stays_free(stack, mint_eab, uniq, few_children):
+    """Three quarters of the children hold a request at once, never all
+    of them (one of two, three of four): a challenge POST that comes while
+    they all hold is answered processing at once (counted busy), and every
+    validation completes."""
+    children, ngx = few_children
+    holders = children - max(1, children // 4)
     # one client each: a client is not shared between threads
-    ca = new_client(ngx.directory_url, stack, mint_eab)
-    c = new_client(ngx.directory_url, stack, mint_eab)
-    _, _, ch_a = start_order(ca, uniq("held-a"))
-    _, authz_b, ch_b = start_order(c, uniq("held-b"))
-    before = held_counts(stack, ngx)
+    clients = [new_client(ngx.directory_url, stack, mint_eab)
+               for _ in range(holders + 1)]
+    started = [start_order(c, uniq("held-%d" % i))
+               for i, c in enumerate(clients)]
+    before = held_metrics(stack, ngx)
+    assert before["holding_max"] == holders, before
+    assert before["holding"] == 0, before
     got = {}
-    with Http01Responder(stack.http01_port, delay=2.0) as web:
-        web.tokens[ch_a["token"]] = ca.key_authorization(ch_a["token"])
-        web.tokens[ch_b["token"]] = c.key_authorization(ch_b["token"])
-        post_a = threading.Thread(
-            target=lambda: got.update(a=ca.post(ch_a["url"], {})))
-        post_a.start()
-        # A is held from the moment its validation reaches the responder
-        deploykit.wait_until(lambda: web.requests, 30,
-                             "the validation of A")
-        r = c.post(ch_b["url"], {})
+    with Http01Responder(stack.http01_port, delay=1.5) as web:
+        for c, (_, _, ch) in zip(clients, started):
+            web.tokens[ch["token"]] = c.key_authorization(ch["token"])
+        posts = [threading.Thread(
+            target=lambda i=i, c=c, ch=ch: got.update({i: c.post(ch["url"],
+                                                                 {})}))
+            for i, (c, (_, _, ch)) in enumerate(zip(clients[:-1],
+                                                    started[:-1]))]
+        for t in posts:
+            t.start()
+        deploykit.wait_until(
+            lambda: held_metrics(stack, ngx)["holding"] == holders, 30,
+            lambda: "%d held requests: %s" % (holders,
+                                              held_metrics(stack, ngx)))
+        r = clients[-1].post(started[-1][2]["url"], {})
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "processing", r.text
         assert r.headers["Retry-After"] == "1", r.headers
-        post_a.join(30)
-        assert got["a"].status_code == 200, got["a"].text
-        assert got["a"].json()["status"] == "valid", got["a"].text
-        authz = c.poll(authz_b, ("valid", "invalid"), what="authorization")
-    assert authz["status"] == "valid", authz
-    after = held_counts(stack, ngx)
+        for t in posts:
+            t.join(30)
+        for i in range(holders):
+            assert got[i].status_code == 200, got[i].text
+            assert got[i].json()["status"] in ("valid", "processing"), \
+                got[i].text
+        for c, (_, authz, _) in zip(clients, started):
+            a = c.poll(authz, ("valid", "invalid"), what="authorization")
+            assert a["status"] == "valid", a
+    after = held_metrics(stack, ngx)
     assert after["busy"] - before.get("busy", 0) == 1, (before, after)
-    assert after["done"] - before.get("done", 0) == 1, (before, after)
-    assert after["not_done"] == before.get("not_done", 0), (before, after)
+    held = sum(after.get(k, 0) - before.get(k, 0)
+               for k in ("done", "not_done"))
+    assert held == holders, (before, after)
+    assert after["holding"] == 0, after
 
 
 # ------------------------------------------------------------- SQL
