@@ -5,10 +5,12 @@
  * authorization polling, finalize, order polling, certificate download.
  *
  *	acmebench -d DIRECTORY -C CAFILE -k ACCOUNTS -z ZONE -p HTTP01PORT
- *	    [-T REQUEST_TIMEOUT_MS] [-F FLOW_TIMEOUT_MS] [-l LABEL]
+ *	    [-T REQUEST_TIMEOUT_MS] [-F FLOW_TIMEOUT_MS] [-l LABEL] [-a rsa|ec]
  *
  * ACCOUNTS holds one "kid hmac_key" EAB credential per line; one account
- * is registered per line at start (not measured). Then it reads commands
+ * is registered per line at start (not measured), with an RSA 2048 key
+ * signing RS256 (-a rsa) or a P-256 key signing ES256 (-a ec, the
+ * default). Then it reads commands
  * on standard input, one per line, and answers each with one line:
  *
  *	run N SECONDS	N concurrent flows for SECONDS; answers a JSON object
@@ -104,6 +106,7 @@ static struct {
 	long	 flow_timeout;	/* ms */
 	char	*new_nonce, *new_account, *new_order;
 	EVP_PKEY *csr_key;
+	int	 rsa_accounts;	/* RS256 account keys (RSA 2048), else ES256 */
 	struct account acct[MAX_ACCOUNTS];
 	int	 nacct;
 	double	 deadline;	/* of the current run */
@@ -229,34 +232,56 @@ xstrdup(const char *s)
 
 /* ------------------------------------------------------------ keys, JWS */
 
+/* Returns a new account key: RSA 2048 or P-256 (g.rsa_accounts). */
 static EVP_PKEY *
-ec_key(void)
+account_key(void)
 {
-	EVP_PKEY *k = EVP_EC_gen("P-256");
+	EVP_PKEY *k = g.rsa_accounts ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
 
 	if (k == NULL)
-		die("cannot generate a P-256 key");
+		die("cannot generate an account key");
 	return k;
+}
+
+/* Returns the base64url of the big-endian integer param of key, at least
+ * pad bytes long (caller frees). */
+static char *
+key_param(EVP_PKEY *key, const char *param, int pad)
+{
+	unsigned char buf[512];
+	BIGNUM *bn = NULL;
+	int n;
+
+	if (EVP_PKEY_get_bn_param(key, param, &bn) != 1 ||
+	    (n = BN_num_bytes(bn)) > (int)sizeof(buf) ||
+	    BN_bn2binpad(bn, buf, n > pad ? n : pad) < 0)
+		die("cannot read the account key's %s", param);
+	BN_free(bn);
+	return b64u(buf, (size_t)(n > pad ? n : pad));
 }
 
 /* Sets the account's JWK text and RFC 7638 thumbprint. */
 static void
 account_jwk(struct account *a)
 {
-	unsigned char x[32], y[32], dg[32];
-	BIGNUM *bx = NULL, *by = NULL;
-	char *ex, *ey, *t;
+	unsigned char dg[32];
+	char *p1, *p2, *t;
 	unsigned int dl;
+	int rc;
 
-	if (EVP_PKEY_get_bn_param(a->key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1
-	    || EVP_PKEY_get_bn_param(a->key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1
-	    || BN_bn2binpad(bx, x, 32) != 32 || BN_bn2binpad(by, y, 32) != 32)
-		die("cannot read the EC public key");
-	ex = b64u(x, 32);
-	ey = b64u(y, 32);
 	/* members in lexicographic order: also the thumbprint input */
-	if (asprintf(&a->jwk, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", ex, ey) < 0)
+	if (g.rsa_accounts) {
+		p1 = key_param(a->key, OSSL_PKEY_PARAM_RSA_E, 0);
+		p2 = key_param(a->key, OSSL_PKEY_PARAM_RSA_N, 0);
+		rc = asprintf(&a->jwk, "{\"e\":\"%s\",\"kty\":\"RSA\","
+		    "\"n\":\"%s\"}", p1, p2);
+	} else {
+		p1 = key_param(a->key, OSSL_PKEY_PARAM_EC_PUB_X, 32);
+		p2 = key_param(a->key, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+		rc = asprintf(&a->jwk, "{\"crv\":\"P-256\",\"kty\":\"EC\","
+		    "\"x\":\"%s\",\"y\":\"%s\"}", p1, p2);
+	}
+	if (rc < 0)
 		die("out of memory");
 	if (EVP_Digest(a->jwk, strlen(a->jwk), dg, &dl, EVP_sha256(), NULL)
 	    != 1)
@@ -264,20 +289,19 @@ account_jwk(struct account *a)
 	t = b64u(dg, 32);
 	snprintf(a->thumb, sizeof(a->thumb), "%s", t);
 	free(t);
-	free(ex);
-	free(ey);
-	BN_free(bx);
-	BN_free(by);
+	free(p1);
+	free(p2);
 }
 
-/* Returns the flattened JWS (ES256) of payload (NULL: POST-as-GET),
- * signed with kid, or with the JWK when kid is NULL; caller frees. */
+/* Returns the flattened JWS (RS256 or ES256) of payload (NULL:
+ * POST-as-GET), signed with kid, or with the JWK when kid is NULL; caller
+ * frees. */
 static char *
 jws(struct account *a, const char *url, const char *payload,
     const char *kid)
 {
 	json_object *prot = json_object_new_object(), *out;
-	unsigned char der[80], sig[64];
+	unsigned char der[512], sig[64];
 	const unsigned char *p;
 	size_t derlen = sizeof(der);
 	char *p64, *b64, *signing, *s64, *text;
@@ -285,7 +309,8 @@ jws(struct account *a, const char *url, const char *payload,
 	ECDSA_SIG *es;
 	const BIGNUM *r, *s;
 
-	json_object_object_add(prot, "alg", json_object_new_string("ES256"));
+	json_object_object_add(prot, "alg", json_object_new_string(
+	    g.rsa_accounts ? "RS256" : "ES256"));
 	if (kid != NULL)
 		json_object_object_add(prot, "kid", json_object_new_string(kid));
 	else
@@ -303,14 +328,20 @@ jws(struct account *a, const char *url, const char *payload,
 	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
 	    a->key) != 1 || EVP_DigestSign(md, der, &derlen,
 	    (unsigned char *)signing, strlen(signing)) != 1)
-		die("ES256 signature failed");
-	p = der;
-	if ((es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
-		die("bad ECDSA signature");
-	ECDSA_SIG_get0(es, &r, &s);
-	BN_bn2binpad(r, sig, 32);
-	BN_bn2binpad(s, sig + 32, 32);
-	s64 = b64u(sig, 64);
+		die("JWS signature failed");
+	if (g.rsa_accounts)
+		s64 = b64u(der, derlen);	/* RS256: the signature as is */
+	else {
+		/* ES256: r and s of the DER signature, 32 bytes each */
+		p = der;
+		if ((es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
+			die("bad ECDSA signature");
+		ECDSA_SIG_get0(es, &r, &s);
+		BN_bn2binpad(r, sig, 32);
+		BN_bn2binpad(s, sig + 32, 32);
+		ECDSA_SIG_free(es);
+		s64 = b64u(sig, 64);
+	}
 	out = json_object_new_object();
 	json_object_object_add(out, "protected", json_object_new_string(p64));
 	json_object_object_add(out, "payload", json_object_new_string(b64));
@@ -319,7 +350,6 @@ jws(struct account *a, const char *url, const char *payload,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
 	json_object_put(prot);
-	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
 	free(p64);
 	free(b64);
@@ -890,7 +920,7 @@ account_init(struct account *a)
 	curl_easy_setopt(a->curl, CURLOPT_USERAGENT, "acmebench/1");
 	a->hdrs = curl_slist_append(NULL,
 	    "Content-Type: application/jose+json");
-	a->key = ec_key();
+	a->key = account_key();
 	account_jwk(a);
 }
 
@@ -1102,7 +1132,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: acmebench -d DIRECTORY -C CAFILE -k ACCOUNTS "
-	    "-z ZONE -p HTTP01PORT [-T ms] [-F ms] [-l label]\n");
+	    "-z ZONE -p HTTP01PORT [-T ms] [-F ms] [-l label] [-a rsa|ec]\n");
 	exit(2);
 }
 
@@ -1118,8 +1148,14 @@ main(int argc, char *argv[])
 	g.req_timeout = 10000;
 	g.flow_timeout = 30000;
 	g.label = "x";
-	while ((ch = getopt(argc, argv, "d:C:k:z:p:T:F:l:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:d:C:k:z:p:T:F:l:")) != -1) {
 		switch (ch) {
+		case 'a':
+			if (strcmp(optarg, "rsa") != 0 &&
+			    strcmp(optarg, "ec") != 0)
+				usage();
+			g.rsa_accounts = strcmp(optarg, "rsa") == 0;
+			break;
 		case 'd': g.directory = optarg; break;
 		case 'C': g.cafile = optarg; break;
 		case 'k':

@@ -15,7 +15,7 @@ Pebble (directly, and proxied by the same nginx).
     /usr/bin/python3 tests/bench/bench.py --build build [--seconds 15]
         [--levels 1,4,16,64] [--children 4] [--workers 4] [--json FILE]
         [--servers acme,pebble] [--no-wrk] [--pg-top FILE] [--keep]
-        [--ca-key-type rsa2048]
+        [--ca-key-type rsa2048] [--account-key rsa|ec]
 
 Everything runs in a temporary state directory that is removed at the end
 (kept with --keep); every process it started is stopped, whatever happens.
@@ -231,6 +231,7 @@ class Bench:
             [os.path.join(self.build, "bench", "acmebench"), "-d", directory,
              "-C", self.st.tls_ca, "-k", path, "-z", self.st.zone,
              "-p", str(self.st.http01_port), "-l", label,
+             "-a", self.args.account_key,
              "-T", str(self.args.request_timeout * 1000),
              "-F", str(self.args.flow_timeout * 1000)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -393,10 +394,10 @@ class Bench:
         self.levels = [int(x) for x in self.args.levels.split(",")]
         n = max(self.levels + [4])
         print("machine: %s, %d cores; %ds per level; acme-fcgi children "
-              "%d, workers %d, CA keys %s" % (
+              "%d, workers %d, CA keys %s, account keys %s" % (
                   cpu_model(), os.cpu_count(), self.args.seconds,
                   self.args.children, self.args.workers,
-                  self.args.ca_key_type), flush=True)
+                  self.args.ca_key_type, self.args.account_key), flush=True)
         self.start_stack()
         servers = self.args.servers.split(",")
         if "acme" in servers:
@@ -577,6 +578,11 @@ def main():
                     help="the CA's keys (acmectl ca init --key-type; "
                     "empty: acmectl's default): Pebble 2.4 signs with "
                     "RSA-2048 too")
+    ap.add_argument("--account-key", choices=("rsa", "ec"),
+                    default=os.environ.get("BENCH_ACCOUNT_KEY", "rsa"),
+                    help="the load generator's account keys: RSA 2048 "
+                    "(RS256, the reference measurements' choice) or P-256 "
+                    "(ES256)")
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--request-timeout", type=int, default=10,
                     help="seconds before one request is a stall")
