@@ -421,29 +421,24 @@ ext_add_policy(X509 *x, const char *policy)
 }
 
 /*
- * Sets the subjectPublicKeyInfo of x to a copy of spki as it is encoded:
- * algorithm, parameters and key bits. X509_set_pubkey would turn the
- * CSR's key, already decoded, into DER with an OpenSSL 3 encoder and
- * back with a decoder, which costs a tenth of an RSA 3072 signature.
+ * Sets the subjectPublicKeyInfo of x to a copy of the one encoded as a
+ * (algorithm and parameters) and pk[0..pklen) (key bits). X509_set_pubkey
+ * would turn the CSR's key, decoded, into DER with an OpenSSL 3 encoder
+ * and back with a decoder, which costs a tenth of an RSA 3072 signature.
  * Returns 1 or 0 (logged).
  */
 static int
-cert_set_spki(X509 *x, const X509_PUBKEY *spki)
+cert_set_spki(X509 *x, const X509_ALGOR *a, const unsigned char *pk,
+    int pklen)
 {
-	ASN1_OBJECT *alg, *algdup = NULL;
-	X509_ALGOR *a;
+	const ASN1_OBJECT *alg;
+	ASN1_OBJECT *algdup = NULL;
 	const void *pval;
-	const unsigned char *pk;
 	unsigned char *bits = NULL;
 	void *param = NULL;
-	int pklen, ptype = V_ASN1_UNDEF, rc = 0;
+	int ptype = V_ASN1_UNDEF, rc = 0;
 
-	if (X509_PUBKEY_get0_param(&alg, &pk, &pklen, &a, spki) != 1 ||
-	    pklen <= 0) {
-		ossl_log_errors("subjectPublicKeyInfo");
-		goto out;
-	}
-	X509_ALGOR_get0(NULL, &ptype, &pval, a);
+	X509_ALGOR_get0(&alg, &ptype, &pval, a);
 	switch (ptype) {
 	case V_ASN1_UNDEF:
 	case V_ASN1_NULL:	/* RSA */
@@ -486,15 +481,18 @@ cert_set_spki(X509 *x, const X509_PUBKEY *spki)
 }
 
 /* Returns a new version 3 certificate (caller frees) with serial,
- * subject, issuer name, validity and public key set: pub, else spki
- * (cert_set_spki). Returns NULL (logged) on failure. */
+ * subject, issuer name, validity and public key set: pub, else csr's, as
+ * it is encoded (cert_set_spki). Returns NULL (logged) on failure. */
 static X509 *
 cert_new(const BIGNUM *serial, const X509_NAME *subject,
-    const X509_NAME *issuer, EVP_PKEY *pub, const X509_PUBKEY *spki,
+    const X509_NAME *issuer, EVP_PKEY *pub, const struct csr_req *csr,
     time_t not_before, time_t not_after)
 {
 	X509 *x = NULL;
 	ASN1_INTEGER *sn = NULL;
+	const X509_ALGOR *alg;
+	const unsigned char *pk;
+	int pklen;
 
 	if ((x = X509_new()) == NULL ||
 	    X509_set_version(x, X509_VERSION_3) != 1 ||
@@ -508,7 +506,10 @@ cert_new(const BIGNUM *serial, const X509_NAME *subject,
 		ossl_log_errors("certificate");
 		X509_free(x);
 		x = NULL;
-	} else if (pub == NULL && !cert_set_spki(x, spki)) {
+	} else if (pub == NULL && (!csr_req_spki(csr, &alg, &pk, &pklen) ||
+	    !cert_set_spki(x, alg, pk, pklen))) {
+		msg_warn("certificate: the CSR's subjectPublicKeyInfo cannot "
+		    "be copied");
 		X509_free(x);
 		x = NULL;
 	}
@@ -1001,11 +1002,10 @@ int
 ca_issue(const struct ca *ca, const struct issue_params *ip,
     char **pem, unsigned char **der, size_t *derlen)
 {
-	X509_REQ *req = NULL;
+	struct csr_req *req = NULL;
 	X509_NAME *subj = NULL;
 	X509 *x = NULL;
 	BIGNUM *bn = NULL;
-	const unsigned char *q = ip->csr_der;
 	unsigned char *d = NULL, *w;
 	char *s = NULL;
 	int n, rc = 0;
@@ -1018,12 +1018,8 @@ ca_issue(const struct ca *ca, const struct issue_params *ip,
 		msg_warn("ca_issue: no CA, no names or empty validity");
 		goto out;
 	}
-	if (ip->csr_der == NULL || ip->csr_len == 0 ||
-	    ip->csr_len > LONG_MAX ||
-	    (req = d2i_X509_REQ(NULL, &q, (long)ip->csr_len)) == NULL ||
-	    q != ip->csr_der + ip->csr_len ||
-	    X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
-		ossl_log_errors("ca_issue: CSR");
+	if ((req = csr_decode(ip->csr_der, ip->csr_len)) == NULL ||
+	    csr_req_trailing(req) > 0 || !csr_req_verify(req)) {
 		msg_warn("ca_issue: the stored CSR is not valid");
 		goto out;
 	}
@@ -1044,7 +1040,7 @@ ca_issue(const struct ca *ca, const struct issue_params *ip,
 	if ((subj = leaf_subject(ip)) == NULL)
 		goto out;
 	if ((x = cert_new(bn, subj, X509_get_subject_name(ca->cert), NULL,
-	    X509_REQ_get_X509_PUBKEY(req), ip->not_before,
+	    req, ip->not_before,
 	    ip->not_after)) == NULL)
 		goto out;
 	if (!ext_add_san(x, ip->names, ip->nnames) ||
@@ -1078,6 +1074,6 @@ ca_issue(const struct ca *ca, const struct issue_params *ip,
 	X509_free(x);
 	X509_NAME_free(subj);
 	BN_free(bn);
-	X509_REQ_free(req);
+	csr_req_free(req);
 	return rc;
 }

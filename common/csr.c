@@ -3,7 +3,6 @@
  * section 7.4): signature, key, and names. Input is untrusted: every
  * refusal sets a badCSR problem whose detail says what to fix.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,12 +84,12 @@ dns_copy(const unsigned char *buf, int len)
 
 /* Checks the self-signature and its digest. Returns 1, or 0 with p set. */
 static int
-csr_check_sig(X509_REQ *req, struct problem *p)
+csr_check_sig(struct csr_req *req, struct problem *p)
 {
 	int mdnid = NID_undef, pknid = NID_undef;
 	size_t i;
 
-	if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &mdnid,
+	if (OBJ_find_sigid_algs(csr_req_sig_nid(req), &mdnid,
 	    &pknid) == 1) {
 		for (i = 0; i < sizeof(csr_weak_md) / sizeof(csr_weak_md[0]);
 		    i++)
@@ -101,8 +100,7 @@ csr_check_sig(X509_REQ *req, struct problem *p)
 				return 0;
 			}
 	}
-	if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
-		ERR_clear_error();
+	if (!csr_req_verify(req)) {
 		problem_set(p, PT_BAD_CSR, "the CSR signature is not valid");
 		return 0;
 	}
@@ -165,7 +163,8 @@ csr_check_key(EVP_PKEY *pk, const int *allowed, size_t nallowed,
  * Returns 1 and appends the lower-cased names, deduplicated, to *v, *n
  * (the caller frees them), or 0 with p set. */
 static int
-csr_sans(X509_REQ *req, char ***v, size_t *n, struct problem *p)
+csr_sans(const struct csr_req *req, char ***v, size_t *n,
+    struct problem *p)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *gens = NULL;
@@ -173,10 +172,8 @@ csr_sans(X509_REQ *req, char ***v, size_t *n, struct problem *p)
 	char *s;
 	int crit = -1, i, rc = 0;
 
-	exts = X509_REQ_get_extensions(req);
-	if (exts == NULL &&
-	    (X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) >= 0 ||
-	    X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) >= 0)) {
+	exts = csr_req_extensions(req);
+	if (exts == NULL && csr_req_has_ext_attr(req)) {
 		problem_set(p, PT_BAD_CSR, "the CSR's extension request "
 		    "cannot be decoded");
 		goto out;
@@ -227,7 +224,8 @@ csr_sans(X509_REQ *req, char ***v, size_t *n, struct problem *p)
 /* Checks that every subject commonName is one of v[0..n). Returns 1, or
  * 0 with p set. */
 static int
-csr_check_cn(X509_REQ *req, char *const *v, size_t n, struct problem *p)
+csr_check_cn(const struct csr_req *req, char *const *v, size_t n,
+    struct problem *p)
 {
 	const X509_NAME *subj;
 	X509_NAME_ENTRY *e;
@@ -235,7 +233,7 @@ csr_check_cn(X509_REQ *req, char *const *v, size_t n, struct problem *p)
 	char *cn = NULL;
 	int idx = -1, len, rc = 0;
 
-	subj = X509_REQ_get_subject_name(req);
+	subj = csr_req_subject(req);
 	while ((idx = X509_NAME_get_index_by_NID(subj, NID_commonName,
 	    idx)) >= 0) {
 		e = X509_NAME_get_entry(subj, idx);
@@ -271,28 +269,26 @@ csr_check(const unsigned char *der, size_t len,
     const int *allowed_bits, size_t nallowed,
     EVP_PKEY *account_key, struct csr_info *info, struct problem *p)
 {
-	X509_REQ *req = NULL;
+	struct csr_req *req = NULL;
 	EVP_PKEY *pk;
-	const unsigned char *q = der;
 	char **v = NULL;
 	size_t nv = 0, i;
 	int bits = 0, rc = 0;
 
 	memset(info, 0, sizeof(*info));
-	if (der == NULL || len == 0 || len > LONG_MAX ||
-	    (req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL) {
+	if ((req = csr_decode(der, len)) == NULL) {
 		problem_set(p, PT_BAD_CSR, "the CSR is not a DER-encoded "
 		    "PKCS#10 request");
 		goto out;
 	}
-	if (q != der + len) {
+	if (csr_req_trailing(req) > 0) {
 		problem_set(p, PT_BAD_CSR, "the CSR is followed by %zu bytes "
-		    "of trailing data", (size_t)(der + len - q));
+		    "of trailing data", csr_req_trailing(req));
 		goto out;
 	}
 	if (!csr_check_sig(req, p))
 		goto out;
-	pk = X509_REQ_get0_pubkey(req);
+	pk = csr_req_key(req);
 	if (!csr_check_key(pk, allowed_bits, nallowed, account_key, &bits, p))
 		goto out;
 	if (!csr_sans(req, &v, &nv, p) || !csr_check_cn(req, v, nv, p))
@@ -328,7 +324,7 @@ csr_check(const unsigned char *der, size_t len,
  out:
 	ERR_clear_error();
 	names_free(v, nv);
-	X509_REQ_free(req);
+	csr_req_free(req);
 	return rc;
 }
 

@@ -38,6 +38,35 @@ int	 csr_check(const unsigned char *der, size_t len,
 	    EVP_PKEY *account_key, struct csr_info *info, struct problem *p);
 void	 csr_info_free(struct csr_info *);
 
+/*
+ * A PKCS#10 request decoded without decoding its public key (csrdec.c):
+ * OpenSSL 3.0's d2i_X509_REQ decodes it through its generic decoders, the
+ * costliest part of a CSR by far.
+ */
+struct csr_req;
+
+/* Decodes der[0..len) (a request may be followed by trailing bytes,
+ * counted by csr_req_trailing). Returns NULL if it is not a request. */
+struct csr_req *csr_decode(const unsigned char *der, size_t len);
+void	 csr_req_free(struct csr_req *);
+size_t	 csr_req_trailing(const struct csr_req *);
+/* The public key, decoded at the first call (owned by the request), or
+ * NULL if it cannot be decoded. */
+EVP_PKEY *csr_req_key(struct csr_req *);
+/* 1 if the request is version 1 and its self-signature verifies. */
+int	 csr_req_verify(struct csr_req *);
+int	 csr_req_sig_nid(const struct csr_req *);
+const X509_NAME *csr_req_subject(const struct csr_req *);
+/* The subjectPublicKeyInfo as encoded: its algorithm and key bits.
+ * Returns 1, or 0 if the key's BIT STRING has unused bits or is empty. */
+int	 csr_req_spki(const struct csr_req *, const X509_ALGOR **alg,
+	    const unsigned char **key, int *keylen);
+/* As X509_REQ_get_extensions (caller frees with
+ * sk_X509_EXTENSION_pop_free); csr_req_has_ext_attr: 1 if the request
+ * has an extensionRequest attribute. */
+STACK_OF(X509_EXTENSION) *csr_req_extensions(const struct csr_req *);
+int	 csr_req_has_ext_attr(const struct csr_req *);
+
 /* The subject of an OV certificate (organization fields may be NULL). */
 struct cert_subject {
 	const char *organization;

@@ -218,6 +218,104 @@ csr_teardown(void **state)
 	return 0;
 }
 
+/* Checks csr_decode's view of der against OpenSSL's d2i_X509_REQ: the
+ * same key, signature verdict, signature algorithm, key bits and
+ * extensions. */
+static void
+decode_as_openssl(const unsigned char *der, size_t len, int want_verified)
+{
+	const unsigned char *q = der, *pk, *opk;
+	const X509_ALGOR *alg;
+	STACK_OF(X509_EXTENSION) *e1, *e2;
+	struct csr_req *r;
+	X509_REQ *req;
+	int pklen, opklen;
+
+	assert_non_null(r = csr_decode(der, len));
+	assert_non_null(req = d2i_X509_REQ(NULL, &q, (long)len));
+	assert_int_equal(csr_req_trailing(r), 0);
+	assert_int_equal(EVP_PKEY_eq(csr_req_key(r),
+	    X509_REQ_get0_pubkey(req)), 1);
+	assert_int_equal(csr_req_verify(r), want_verified);
+	assert_int_equal(X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) == 1,
+	    want_verified);
+	assert_int_equal(csr_req_sig_nid(r), X509_REQ_get_signature_nid(req));
+	assert_int_equal(X509_NAME_cmp(csr_req_subject(r),
+	    X509_REQ_get_subject_name(req)), 0);
+	assert_int_equal(csr_req_spki(r, &alg, &pk, &pklen), 1);
+	assert_int_equal(X509_PUBKEY_get0_param(NULL, &opk, &opklen, NULL,
+	    X509_REQ_get_X509_PUBKEY(req)), 1);
+	assert_int_equal(pklen, opklen);
+	assert_memory_equal(pk, opk, (size_t)pklen);
+	assert_non_null(e1 = csr_req_extensions(r));
+	assert_non_null(e2 = X509_REQ_get_extensions(req));
+	assert_int_equal(sk_X509_EXTENSION_num(e1),
+	    sk_X509_EXTENSION_num(e2));
+	sk_X509_EXTENSION_pop_free(e1, X509_EXTENSION_free);
+	sk_X509_EXTENSION_pop_free(e2, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	csr_req_free(r);
+	ERR_clear_error();
+}
+
+/* csr_decode reads RSA keys itself and leaves the others to OpenSSL's
+ * decoders: either way, what it finds is what OpenSSL finds. */
+static void
+test_csr_decode_as_openssl(void **state)
+{
+	EVP_PKEY *pss;
+	EVP_PKEY_CTX *kc;
+	unsigned char *der, *bad;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < K__MAX; i++) {
+		der = csr_make(keys[i], "example.com", "DNS:example.com",
+		    EVP_sha256(), &len);
+		decode_as_openssl(der, len, 1);
+		bad = xmalloc(len);
+		memcpy(bad, der, len);
+		bad[len - 1] ^= 0x01;
+		decode_as_openssl(bad, len, 0);
+		free(bad);
+		OPENSSL_free(der);
+		der = csr_make(keys[i], NULL, NULL, EVP_sha384(), &len);
+		decode_as_openssl(der, len, 1);
+		OPENSSL_free(der);
+	}
+	/* an RSA-PSS key (id-RSASSA-PSS): the generic decoders */
+	assert_non_null(kc = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS",
+	    NULL));
+	assert_int_equal(EVP_PKEY_keygen_init(kc), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(kc, 2048), 1);
+	pss = NULL;
+	assert_int_equal(EVP_PKEY_keygen(kc, &pss), 1);
+	der = csr_make(pss, "example.com", "DNS:example.com", EVP_sha256(),
+	    &len);
+	decode_as_openssl(der, len, 1);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_CTX_free(kc);
+	/* trailing bytes are counted, not refused */
+	der = csr_make(keys[K_RSA2048], NULL, "DNS:example.com", EVP_sha256(),
+	    &len);
+	bad = xmalloc(len + 3);
+	memcpy(bad, der, len);
+	memset(bad + len, 0, 3);
+	{
+		struct csr_req *r = csr_decode(bad, len + 3);
+
+		assert_non_null(r);
+		assert_int_equal(csr_req_trailing(r), 3);
+		csr_req_free(r);
+	}
+	assert_null(csr_decode(bad, len - 1));
+	assert_null(csr_decode(bad, 0));
+	assert_null(csr_decode(NULL, 10));
+	free(bad);
+	OPENSSL_free(der);
+}
+
 static void
 test_csr_cases(void **state)
 {
@@ -903,6 +1001,7 @@ main(void)
 {
 	const struct CMUnitTest csr_tests[] = {
 		cmocka_unit_test(test_csr_cases),
+		cmocka_unit_test(test_csr_decode_as_openssl),
 		cmocka_unit_test(test_csr_no_account_key),
 		cmocka_unit_test(test_csr_without_order),
 		cmocka_unit_test(test_serial_new_hex),
