@@ -80,21 +80,9 @@ jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
 
 	memset(j, 0, sizeof(*j));
 	snprintf(buf, sizeof(buf), "%ld", lease);
-	res = db_query(db, "UPDATE challenge c SET "
-	    "lease_until = now() + make_interval(secs => $1::integer), "
-	    "attempts = c.attempts + 1 "
-	    "FROM authorization_ a JOIN account ac ON ac.id = a.account_id "
-	    "WHERE c.id = (SELECT id FROM challenge WHERE status = "
-	    "'processing' AND (lease_until IS NULL OR lease_until < now()) "
-	    "ORDER BY lease_until NULLS FIRST LIMIT 1 "
-	    "FOR UPDATE SKIP LOCKED) AND a.id = c.authorization_id "
-	    "RETURNING c.id, c.type, c.token, a.identifier, ac.thumbprint, "
-	    "c.attempts, ac.id, a.wildcard, "
-	    /* a claimed challenge commits asynchronously: a claim lost in a
-	     * crash only lets the challenge be claimed again, and the order
-	     * claim's synchronous commit flushes it before anything is
-	     * signed (sql/009) */
-	    "set_config('synchronous_commit', 'off', true)", 1, vals);
+	/* sql/021: an empty claim is one indexed lookup */
+	res = db_query(db, "SELECT * FROM challenge_claim($1::integer)", 1,
+	    vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -186,35 +174,8 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 
 	memset(j, 0, sizeof(*j));
 	snprintf(buf, sizeof(buf), "%ld", lease);
-	res = db_query(db, "UPDATE orders o SET "
-	    "lease_until = now() + make_interval(secs => $1::integer), "
-	    "attempts = o.attempts + 1, serial = coalesce(o.serial, $2) "
-	    "FROM account a JOIN acme_account e ON e.id = a.acme_account_id "
-	    "JOIN profile p ON p.name = e.profile "
-	    "LEFT JOIN acme_account_organization ao "
-	    "ON ao.acme_account_id = e.id "
-	    "LEFT JOIN organization g ON g.id = ao.organization_id "
-	    "WHERE o.id = (SELECT id FROM orders WHERE status = 'processing' "
-	    "AND (lease_until IS NULL OR lease_until < now()) "
-	    "ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	    "AND a.id = o.account_id "
-	    "RETURNING o.id, o.csr, o.names, o.serial, g.name, g.country, "
-	    "g.locality, g.state, o.attempts, p.subject_fields, "
-	    "p.validity_days, (SELECT code FROM order_policy(e.id, o.names, "
-	    "NULL) LIMIT 1), a.id, "
-	    /* CAA is checked again for validations older than 7 hours */
-	    "(SELECT array_agg(CASE WHEN z.wildcard THEN '*.' ELSE '' END || "
-	    "z.identifier ORDER BY z.id) FROM order_authorization oa "
-	    "JOIN authorization_ z ON z.id = oa.authorization_id "
-	    "JOIN challenge c ON c.authorization_id = z.id AND "
-	    "c.status = 'valid' WHERE oa.order_id = o.id AND "
-	    "c.validated_at < now() - interval '7 hours'), "
-	    "(SELECT array_agg(c.type ORDER BY z.id) FROM order_authorization oa "
-	    "JOIN authorization_ z ON z.id = oa.authorization_id "
-	    "JOIN challenge c ON c.authorization_id = z.id AND "
-	    "c.status = 'valid' WHERE oa.order_id = o.id AND "
-	    "c.validated_at < now() - interval '7 hours'), "
-	    "floor(extract(epoch FROM now()))::bigint", 2, vals);
+	res = db_query(db, "SELECT * FROM order_claim($1::integer, $2)", 2,
+	    vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
