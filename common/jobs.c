@@ -80,9 +80,21 @@ jobs_claim_challenge(struct db *db, long lease, struct chall_job *j)
 
 	memset(j, 0, sizeof(*j));
 	snprintf(buf, sizeof(buf), "%ld", lease);
-	/* sql/021: an empty claim is one indexed lookup */
-	res = db_query(db, "SELECT * FROM challenge_claim($1::integer)", 1,
-	    vals);
+	res = db_query(db, "UPDATE challenge c SET "
+	    "lease_until = now() + make_interval(secs => $1::integer), "
+	    "attempts = c.attempts + 1 "
+	    "FROM authorization_ a JOIN account ac ON ac.id = a.account_id "
+	    "WHERE c.id = (SELECT id FROM challenge WHERE status = "
+	    "'processing' AND (lease_until IS NULL OR lease_until < now()) "
+	    "ORDER BY lease_until NULLS FIRST LIMIT 1 "
+	    "FOR UPDATE SKIP LOCKED) AND a.id = c.authorization_id "
+	    "RETURNING c.id, c.type, c.token, a.identifier, ac.thumbprint, "
+	    "c.attempts, ac.id, a.wildcard, "
+	    /* a claimed challenge commits asynchronously: a claim lost in a
+	     * crash only lets the challenge be claimed again, and the order
+	     * claim's synchronous commit flushes it before anything is
+	     * signed (sql/009) */
+	    "set_config('synchronous_commit', 'off', true)", 1, vals);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1;
@@ -174,6 +186,7 @@ jobs_claim_order(struct db *db, long lease, const char *serial,
 
 	memset(j, 0, sizeof(*j));
 	snprintf(buf, sizeof(buf), "%ld", lease);
+	/* sql/021: an empty claim is one indexed lookup */
 	res = db_query(db, "SELECT * FROM order_claim($1::integer, $2)", 2,
 	    vals);
 	if (res == NULL)
