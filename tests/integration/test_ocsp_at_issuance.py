@@ -4,7 +4,8 @@ issues it and stored with it, in order_issue's transaction
 
 Seen here: the outcome of a real issuance (the stored row, the worker's
 log line, the answer of the responder); order_issue_ocsp on an order that
-is no longer processing, which stores neither certificate nor response; a
+is no longer processing, which stores neither certificate nor response,
+and on one beyond the organization's credit, which writes nothing; a
 worker without an OCSP signer, whose certificates are issued with their
 response left due, signed once the signer is back; and
 ocsp_response_store, now PL/pgSQL, with its former results.
@@ -17,6 +18,7 @@ import uuid
 from cryptography.x509 import ocsp
 
 import stack as stackmod
+from acmeclient import AcmeClient
 from deploykit import wait_until
 from test_revocation_status import issue, openssl_ocsp
 
@@ -167,6 +169,61 @@ def test_order_issue_ocsp_stores_nothing_for_an_order_not_processing(
     assert stack.psql("SELECT count(*) FROM ocsp_response WHERE serial = %s"
                       % q(serial)).strip() == "0"
     assert response(stack, c.serial) == good
+
+
+def test_order_issue_ocsp_beyond_the_credit_writes_nothing(stack, mint_eab):
+    """An issuance beyond the organization's balance answers OUT_OF_CREDIT
+    and writes nothing: no certificate, no OCSP response, no audit row, no
+    debit, the order still processing. The debit comes last (sql/022):
+    its failure undoes what came before it. In one transaction rolled
+    back, so no worker sees the order processing."""
+    c = AcmeClient(stack.directory_url, stack.tls_ca)
+    r = c.new_account(eab=mint_eab())
+    assert r.status_code == 201, r.text
+    r = c.new_order(["credit-%s.%s" % (uuid.uuid4().hex[:8], stack.zone)])
+    assert r.status_code == 201, r.text
+    order = r.headers["Location"].rsplit("/", 1)[1]
+    serial = uuid.uuid4().hex
+    org = ("(SELECT ao.organization_id FROM orders o "
+           "JOIN account a ON a.id = o.account_id "
+           "JOIN acme_account_organization ao "
+           "ON ao.acme_account_id = a.acme_account_id WHERE o.id = %s)"
+           % q(order))
+    out = subprocess.run(psql_argv(stack, [
+        "BEGIN",
+        "UPDATE orders SET status = 'processing', lease_until = now() + "
+        "interval '1 hour' WHERE id = %s" % q(order),
+        # the balance to 0 (the profile's cost is 1)
+        "INSERT INTO credit_ledger (organization_id, delta, balance_after, "
+        "reason, actor) SELECT id, -credit_balance, 0, 'test', 'test' "
+        "FROM organization WHERE id = %s" % org,
+        "SELECT 'ledger ' || count(*) FROM credit_ledger "
+        "WHERE organization_id = %s" % org,
+        "SELECT 'result ' || order_issue_ocsp(%s, 'oi-credit-cert', %s, "
+        "now(), now() + interval '1 day', '\\x00'::bytea, 'pem', "
+        "(SELECT min(id) FROM ocsp_issuer), %s, now(), "
+        "now() + interval '4 days')" % (q(order), q(serial), FAKE),
+        "SELECT 'certificates ' || count(*) FROM certificate "
+        "WHERE id = 'oi-credit-cert' OR serial = %s" % q(serial),
+        "SELECT 'responses ' || count(*) FROM ocsp_response "
+        "WHERE serial = %s" % q(serial),
+        "SELECT 'audit ' || count(*) FROM audit_log "
+        "WHERE object_id = 'oi-credit-cert'",
+        "SELECT 'ledger_after ' || count(*) FROM credit_ledger "
+        "WHERE organization_id = %s" % org,
+        "SELECT 'balance ' || credit_balance FROM organization "
+        "WHERE id = %s" % org,
+        "SELECT 'status ' || status FROM orders WHERE id = %s" % q(order),
+        "ROLLBACK"]), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = labelled(out.stdout.splitlines())
+    assert got["result"] == "OUT_OF_CREDIT", got
+    assert got["certificates"] == "0", got
+    assert got["responses"] == "0", got
+    assert got["audit"] == "0", got
+    assert got["ledger_after"] == got["ledger"], got
+    assert got["balance"] == "0", got
+    assert got["status"] == "processing", got
 
 
 def test_without_a_signer_the_response_is_left_due(stack, mint_eab,
