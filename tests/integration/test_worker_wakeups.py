@@ -24,7 +24,7 @@ from test_revocation_status import issue
 # the first words of each kind's claim in the worker's debug log
 CLAIMS = {
     "challenge": "sql: UPDATE challenge c SET lease_until",
-    "order": "sql: UPDATE orders o SET lease_until",
+    "order": "sql: SELECT * FROM order_claim(",
     "crl": "sql: SELECT crl_due()",
     "outbox": "sql: UPDATE outbox o SET lease_until",
 }
