@@ -172,14 +172,12 @@ csr_sans(const struct csr_req *req, char ***v, size_t *n,
 	char *s;
 	int crit = -1, i, rc = 0;
 
-	exts = csr_req_extensions(req);
-	if (exts == NULL && csr_req_has_ext_attr(req)) {
+	if ((exts = csr_req_extensions(req)) == NULL) {
 		problem_set(p, PT_BAD_CSR, "the CSR's extension request "
 		    "cannot be decoded");
 		goto out;
 	}
-	if (exts != NULL)
-		gens = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
+	gens = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL && crit == -2) {
 		problem_set(p, PT_BAD_CSR, "the CSR has more than one "
 		    "subjectAltName extension");

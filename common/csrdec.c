@@ -107,6 +107,21 @@ csr_req_free(struct csr_req *r)
 	free(r);
 }
 
+/* Sets the key bits of spki; returns 0 if they are empty or do not fill
+ * whole bytes. */
+static int
+spki_bits(const CSR_SPKI *spki, const unsigned char **key, int *keylen)
+{
+	const ASN1_BIT_STRING *k = spki->key;
+
+	if ((k->flags & ASN1_STRING_FLAG_BITS_LEFT && (k->flags & 0x07) != 0) ||
+	    k->length <= 0)
+		return 0;
+	*key = k->data;
+	*keylen = k->length;
+	return 1;
+}
+
 /*
  * Returns the RSA key of a plainly encoded rsaEncryption key (parameters
  * NULL or absent, no unused bits, RSAPublicKey with nothing after it,
@@ -116,25 +131,23 @@ static EVP_PKEY *
 rsa_key_fast(const CSR_SPKI *spki)
 {
 	const ASN1_OBJECT *oid;
-	const unsigned char *p;
+	const unsigned char *bits, *p;
 	CSR_RSA *k = NULL;
 	BIGNUM *n = NULL, *e = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
-	int ptype;
+	int ptype, len;
 
 	X509_ALGOR_get0(&oid, &ptype, NULL, spki->algor);
 	if (OBJ_obj2nid(oid) != NID_rsaEncryption ||
 	    (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) ||
-	    (spki->key->flags & ASN1_STRING_FLAG_BITS_LEFT &&
-	    (spki->key->flags & 0x07) != 0) || spki->key->length <= 0)
+	    !spki_bits(spki, &bits, &len))
 		return NULL;
-	p = spki->key->data;
-	if ((k = (CSR_RSA *)ASN1_item_d2i(NULL, &p, spki->key->length,
-	    ASN1_ITEM_rptr(CSR_RSA))) == NULL ||
-	    p != spki->key->data + spki->key->length ||
+	p = bits;
+	if ((k = (CSR_RSA *)ASN1_item_d2i(NULL, &p, len,
+	    ASN1_ITEM_rptr(CSR_RSA))) == NULL || p != bits + len ||
 	    ASN1_STRING_type(k->n) != V_ASN1_INTEGER ||
 	    ASN1_STRING_type(k->e) != V_ASN1_INTEGER ||
 	    (n = ASN1_INTEGER_to_BN(k->n, NULL)) == NULL ||
@@ -231,18 +244,9 @@ int
 csr_req_spki(const struct csr_req *r, const X509_ALGOR **alg,
     const unsigned char **key, int *keylen)
 {
-	const ASN1_BIT_STRING *k = r->csr->info->spki->key;
-
-	if (k->flags & ASN1_STRING_FLAG_BITS_LEFT && (k->flags & 0x07) != 0)
-		return 0;
 	*alg = r->csr->info->spki->algor;
-	*key = k->data;
-	*keylen = k->length;
-	return k->length > 0;
+	return spki_bits(r->csr->info->spki, key, keylen);
 }
-
-/* The extensionRequest attribute nids, in X509_REQ_get_extensions' order */
-static const int ext_nids[] = { NID_ext_req, NID_ms_ext_req };
 
 /*
  * As OpenSSL 3's X509_REQ_get_extensions: the extensions of the first
@@ -253,6 +257,7 @@ static const int ext_nids[] = { NID_ext_req, NID_ms_ext_req };
 STACK_OF(X509_EXTENSION) *
 csr_req_extensions(const struct csr_req *r)
 {
+	static const int ext_nids[] = { NID_ext_req, NID_ms_ext_req };
 	const STACK_OF(X509_ATTRIBUTE) *attrs = r->csr->info->attributes;
 	ASN1_TYPE *ext = NULL;
 	const unsigned char *p;
@@ -276,16 +281,4 @@ csr_req_extensions(const struct csr_req *r)
 	    ext->value.sequence->length, ASN1_ITEM_rptr(X509_EXTENSIONS));
 	ERR_clear_error();
 	return exts;
-}
-
-int
-csr_req_has_ext_attr(const struct csr_req *r)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ext_nids) / sizeof(ext_nids[0]); i++)
-		if (X509at_get_attr_by_NID(r->csr->info->attributes,
-		    ext_nids[i], -1) >= 0)
-			return 1;
-	return 0;
 }

@@ -274,8 +274,7 @@ jobs_store_certificate(struct db *db, const char *order_id,
 	else if (strcmp(PQgetvalue(res, 0, 0), "issued") == 0) {
 		rc = 1;
 		jobs_order_outcome(db, order_id);
-	}
-	else if (strcmp(PQgetvalue(res, 0, 0), "OUT_OF_CREDIT") == 0)
+	} else if (strcmp(PQgetvalue(res, 0, 0), "OUT_OF_CREDIT") == 0)
 		rc = 2;
 	else
 		rc = 0;

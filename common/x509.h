@@ -62,10 +62,9 @@ const X509_NAME *csr_req_subject(const struct csr_req *);
 int	 csr_req_spki(const struct csr_req *, const X509_ALGOR **alg,
 	    const unsigned char **key, int *keylen);
 /* As X509_REQ_get_extensions (caller frees with
- * sk_X509_EXTENSION_pop_free); csr_req_has_ext_attr: 1 if the request
- * has an extensionRequest attribute. */
+ * sk_X509_EXTENSION_pop_free): NULL only when the request has an
+ * extensionRequest attribute whose value is not a list of extensions. */
 STACK_OF(X509_EXTENSION) *csr_req_extensions(const struct csr_req *);
-int	 csr_req_has_ext_attr(const struct csr_req *);
 
 /* The subject of an OV certificate (organization fields may be NULL). */
 struct cert_subject {

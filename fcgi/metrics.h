@@ -20,7 +20,8 @@ void	 metrics_request(enum route, int status, long usec);
 /* Counts a child the master replaced because it died. */
 void	 metrics_child_restart(void);
 /* Returns wait_ms when this child may hold a request that long for the
- * worker's outcome (at most half the children at once), then
+ * worker's outcome (three quarters of the children at once, one left
+ * free at least), then
  * metrics_hold_end must follow; 0 (counted as busy) when the request is
  * to be answered at once. */
 int	 metrics_hold_begin(int wait_ms);

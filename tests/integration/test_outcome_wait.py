@@ -244,11 +244,11 @@ def held_metrics(stack, ngx):
     got = {m.group(1): int(m.group(2)) for m in re.finditer(
         r'^acme_fcgi_held_requests_total\{outcome="(\w+)"\} (\d+)$',
         body, re.M)}
-    for gauge in ("holding", "holding_max"):
-        m = re.search(r"^acme_fcgi_%s (\d+)$" % gauge.replace(
-            "holding", "holding_requests"), body, re.M)
+    for key, name in (("holding", "acme_fcgi_holding_requests"),
+                      ("holding_max", "acme_fcgi_holding_requests_max")):
+        m = re.search(r"^%s (\d+)$" % name, body, re.M)
         assert m, body
-        got[gauge] = int(m.group(1))
+        got[key] = int(m.group(1))
     return got
 
 
