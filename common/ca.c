@@ -421,23 +421,29 @@ ext_add_policy(X509 *x, const char *policy)
 }
 
 /*
- * Sets the subjectPublicKeyInfo of x to a copy of the one encoded as a
- * (algorithm and parameters) and pk[0..pklen) (key bits). X509_set_pubkey
- * would turn the CSR's key, decoded, into DER with an OpenSSL 3 encoder
- * and back with a decoder, which costs a tenth of an RSA 3072 signature.
- * Returns 1 or 0 (logged).
+ * Sets the subjectPublicKeyInfo of x to a copy of csr's as it is encoded:
+ * algorithm, parameters and key bits. X509_set_pubkey would turn the
+ * CSR's key, decoded, into DER with an OpenSSL 3 encoder and back with a
+ * decoder, which costs a tenth of an RSA 3072 signature. Returns 1 or 0
+ * (logged).
  */
 static int
-cert_set_spki(X509 *x, const X509_ALGOR *a, const unsigned char *pk,
-    int pklen)
+cert_set_spki(X509 *x, const struct csr_req *csr)
 {
+	const X509_ALGOR *a;
 	const ASN1_OBJECT *alg;
 	ASN1_OBJECT *algdup = NULL;
 	const void *pval;
+	const unsigned char *pk;
 	unsigned char *bits = NULL;
 	void *param = NULL;
-	int ptype = V_ASN1_UNDEF, rc = 0;
+	int pklen, ptype = V_ASN1_UNDEF, rc = 0;
 
+	if (!csr_req_spki(csr, &a, &pk, &pklen)) {
+		msg_warn("subjectPublicKeyInfo: the key bits are empty or do "
+		    "not fill whole bytes");
+		return 0;
+	}
 	X509_ALGOR_get0(&alg, &ptype, &pval, a);
 	switch (ptype) {
 	case V_ASN1_UNDEF:
@@ -490,9 +496,6 @@ cert_new(const BIGNUM *serial, const X509_NAME *subject,
 {
 	X509 *x = NULL;
 	ASN1_INTEGER *sn = NULL;
-	const X509_ALGOR *alg;
-	const unsigned char *pk;
-	int pklen;
 
 	if ((x = X509_new()) == NULL ||
 	    X509_set_version(x, X509_VERSION_3) != 1 ||
@@ -506,10 +509,7 @@ cert_new(const BIGNUM *serial, const X509_NAME *subject,
 		ossl_log_errors("certificate");
 		X509_free(x);
 		x = NULL;
-	} else if (pub == NULL && (!csr_req_spki(csr, &alg, &pk, &pklen) ||
-	    !cert_set_spki(x, alg, pk, pklen))) {
-		msg_warn("certificate: the CSR's subjectPublicKeyInfo cannot "
-		    "be copied");
+	} else if (pub == NULL && !cert_set_spki(x, csr)) {
 		X509_free(x);
 		x = NULL;
 	}
