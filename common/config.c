@@ -84,6 +84,9 @@ const struct cfg_def cfg_defs[CFG__MAX] = {
 	/* --- validation safety: end --- */
 	[CFG_POLL_INTERVAL] = { "poll_interval", CFG_T_INT, "5", 1, 3600,
 	    "seconds between two rounds of every job query (NOTIFY wakes the worker sooner, for its kind of work)" },
+	[CFG_WORKER_PROCESSES] = { "worker_processes", CFG_T_INT, "1", 1,
+	    256, "acme-worker processes; above 1, a master holds the one "
+	    "LISTEN session and wakes one idle process per notification" },
 	[CFG_LEASE_SECONDS] = { "lease_seconds", CFG_T_INT, "120", 5, 86400,
 	    "seconds a worker holds a job before another may take it over" },
 	[CFG_RETRY_AFTER] = { "retry_after", CFG_T_INT, "1", 1, 3600,

@@ -44,13 +44,19 @@ jobs_wakeup(const char *payload)
 int
 jobs_listen(struct db *db)
 {
-	/* a worker's session is its own (LISTEN needs one): its claims and
-	 * the rest are planned once per session, not at every run */
+	return jobs_session(db) &&
+	    db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL);
+}
+
+int
+jobs_session(struct db *db)
+{
+	/* a worker's session is its own: its claims and the rest are
+	 * planned once per session, not at every run */
 	db_prepare(db);
 	/* the certificates this session issues are not announced: the
 	 * worker signs their OCSP responses itself (sql/014) */
-	return db_exec(db, "LISTEN " JOBS_CHANNEL, 0, NULL) &&
-	    db_exec(db, "SELECT set_config('acme.signs_own_ocsp', 'on', "
+	return db_exec(db, "SELECT set_config('acme.signs_own_ocsp', 'on', "
 	    "false)", 0, NULL) &&
 	    /* the orders this session moves out of processing are
 	     * announced after the commit (jobs_order_outcome, sql/020) */

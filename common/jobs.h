@@ -80,6 +80,9 @@ struct issue_job {
  * and marks it as one that signs the OCSP responses of the certificates
  * it issues (acme.signs_own_ocsp, sql/014). Returns 1 or 0. */
 int	 jobs_listen(struct db *);
+/* The same without the LISTEN: the session of a process of a pool, whose
+ * master listens for it (worker/pool.c). Returns 1 or 0. */
+int	 jobs_session(struct db *);
 int	 jobs_claim_challenge(struct db *, long lease, struct chall_job *);
 void	 chall_job_free(struct chall_job *);
 /* Records a validation outcome; error is problem JSON text or NULL. */

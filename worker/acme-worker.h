@@ -4,6 +4,8 @@
 #ifndef ACME_WORKER_H
 #define ACME_WORKER_H
 
+#include <stdint.h>
+
 #include "db.h"
 #include "dns.h"
 #include "jobs.h"
@@ -17,6 +19,22 @@ struct worker {
 	int			 fault_ca;	/* tests: the CA fails */
 	int			 fault_request;	/* tests: requests unreadable */
 };
+
+/*
+ * pool.c: with worker_processes above 1, the master of a pool of worker
+ * processes; proc_main(conf, fd) runs one process (fd: its socket to the
+ * master) and returns its exit status. Returns the master's.
+ *
+ * Over the socket pair: the master sends a struct pool_msg, the kinds of
+ * job a notification announced; a process that goes idle (its round found
+ * nothing more to do) sends back the seq of the last message it read.
+ */
+struct pool_msg {
+	uint32_t	 seq;
+	uint32_t	 kinds;		/* JOB_BIT mask */
+};
+
+int	 pool_main(const char *conf, int (*proc_main)(const char *, int));
 
 /* Checks the CAA records of name (wildcard: for "*.name") for this CA (the
  * caa_identities setting), the account's URL and the challenge type.

@@ -2,7 +2,9 @@
  * main.c - acme-worker: waits for NOTIFY acme_work and runs the jobs of
  * the kinds announced until none is left, and every kind at each
  * poll_interval (the fallback: a lost notification only delays work).
- * Any number of workers may run against one database.
+ * Any number of workers may run against one database. With
+ * worker_processes above 1, this process is the master of a pool
+ * (pool.c), which listens for its processes and wakes one at a time.
  */
 #include <errno.h>
 #include <poll.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,17 @@
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t got_hup;
+
+/* In a process of a pool: its socket to the master, which listens for
+ * it (pool.c); else -1, and the session LISTENs itself. */
+static int master_fd = -1;
+
+/* Sets a worker's session up: it LISTENs unless its master does. */
+static int
+session_setup(struct db *db)
+{
+	return master_fd >= 0 ? jobs_session(db) : jobs_listen(db);
+}
 
 static void
 on_term(int sig)
@@ -76,7 +90,7 @@ reload(struct worker *w, const char *conf)
 		    ": keeping the previous one" : "");
 	if (strcmp(db_was, cfg_str(CFG_DATABASE)) != 0) {
 		if (db_connect(&db, cfg_str(CFG_DATABASE)) &&
-		    jobs_listen(&db)) {
+		    session_setup(&db)) {
 			db_close(&w->db);
 			w->db = db;
 		} else {
@@ -125,6 +139,8 @@ struct wake {
 					 * done yet */
 	long long	 full_at;	/* every kind then, announced or not
 					 * (mono_ms) */
+	uint32_t	 seq;		/* of the master's last wake-up read */
+	int		 reported;	/* the master knows this one idle */
 };
 
 /* Returns the milliseconds of the monotonic clock (a change of the
@@ -138,14 +154,47 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Adds to wk the kinds of job of the notifications libpq has read;
- * returns how many there were. */
+/* Adds to wk the kinds of job of the master's wake-ups waiting on its
+ * socket; returns how many there were. The socket closed: the master is
+ * gone, and this process stops. */
+static int
+drain_master(struct wake *wk)
+{
+	struct pool_msg m;
+	int count = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = recv(master_fd, &m, sizeof(m), MSG_DONTWAIT);
+		if (r == (ssize_t)sizeof(m)) {
+			wk->kinds |= m.kinds;
+			wk->seq = m.seq;
+			wk->reported = 0;
+			count++;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0 || (r == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)) {
+			if (!stop)
+				msg_warn("the pool's master is gone: stopping");
+			stop = 1;
+		}
+		return count;
+	}
+}
+
+/* Adds to wk the kinds of job of the notifications libpq has read (or,
+ * in a pool, of the master's wake-ups); returns how many there were. */
 static int
 drain_notifies(struct worker *w, struct wake *wk)
 {
 	PGnotify *n;
 	int count = 0;
 
+	if (master_fd >= 0)
+		return drain_master(wk);
 	(void)PQconsumeInput(w->db.conn);
 	while ((n = PQnotifies(w->db.conn)) != NULL) {
 		wk->kinds |= jobs_wakeup(n->extra);
@@ -174,7 +223,15 @@ wait_work(struct worker *w, struct wake *wk)
 	left = wk->full_at - mono_ms();
 	if (left > cfg_int(CFG_POLL_INTERVAL) * 1000)
 		left = cfg_int(CFG_POLL_INTERVAL) * 1000;
-	pfd.fd = PQsocket(w->db.conn);
+	if (master_fd >= 0) {
+		/* idle: the master may hand this process the next
+		 * notification */
+		if (!wk->reported && send(master_fd, &wk->seq,
+		    sizeof(wk->seq), MSG_NOSIGNAL) == (ssize_t)sizeof(wk->seq))
+			wk->reported = 1;
+		pfd.fd = master_fd;
+	} else
+		pfd.fd = PQsocket(w->db.conn);
 	pfd.events = POLLIN;
 	if (left > 0 && pfd.fd >= 0 && poll(&pfd, 1, (int)left) > 0)
 		(void)drain_notifies(w, wk);
@@ -227,37 +284,22 @@ run_jobs(struct worker *w, struct wake *wk)
 	return rc;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Runs the worker in this process until SIGTERM (or, with once, one round
+ * of every kind); fd: its socket to the master of a pool, or -1. The
+ * configuration is loaded. Returns the exit status.
+ */
+static int
+worker_main(const char *conf, int fd, int once)
 {
 	struct worker w;
 	struct sigaction sa;
-	const char *conf = NULL, *fault;
-	enum log_level lvl;
+	sigset_t sigs;
+	const char *fault;
 	struct wake wk;
 	long long hk_at;
-	int ch, once = 0;
 
-	while ((ch = getopt(argc, argv, "c:1")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case '1':
-			once = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("acme-worker", LOG_LVL_INFO);
-	if (!config_load(conf))
-		exit(1);
-	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
-		msg_fatal("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
-	log_init("acme-worker", lvl);
+	master_fd = fd;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -267,8 +309,14 @@ main(int argc, char *argv[])
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* a process of a pool comes with the master's signals blocked */
+	sigemptyset(&sigs);
+	sigprocmask(SIG_SETMASK, &sigs, NULL);
 
 	memset(&w, 0, sizeof(w));
+	memset(&wk, 0, sizeof(wk));
 	if (!dns_resolver_parse(&w.resolver, cfg_str(CFG_DNS_SERVERS)))
 		msg_fatal("bad dns_servers: %s", cfg_str(CFG_DNS_SERVERS));
 	/* each DNS try gets at most half the validation time */
@@ -285,7 +333,8 @@ main(int argc, char *argv[])
 	if (!w.ca_loaded)
 		msg_warn("cannot load the CA from %s: orders will wait",
 		    cfg_str(CFG_CA_DIR));
-	if (!db_connect(&w.db, cfg_str(CFG_DATABASE)) || !jobs_listen(&w.db))
+	if (!db_connect(&w.db, cfg_str(CFG_DATABASE)) ||
+	    !session_setup(&w.db))
 		msg_fatal("cannot connect to the database");
 	msg_info("worker started");
 	/* at once: housekeeping, and every kind (work that waited) */
@@ -300,7 +349,7 @@ main(int argc, char *argv[])
 			wk.kinds = JOBS_ALL;
 		}
 		if (PQstatus(w.db.conn) != CONNECTION_OK) {
-			if (!db_ensure(&w.db) || !jobs_listen(&w.db)) {
+			if (!db_ensure(&w.db) || !session_setup(&w.db)) {
 				sleep(1);
 				continue;
 			}
@@ -328,4 +377,46 @@ main(int argc, char *argv[])
 		ca_free(&w.ca);
 	config_free();
 	return 0;
+}
+
+/* A process of a pool (pool.c). */
+static int
+pool_proc_main(const char *conf, int fd)
+{
+	return worker_main(conf, fd, 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conf = NULL;
+	enum log_level lvl;
+	int ch, once = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:1")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case '1':
+			once = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("acme-worker", LOG_LVL_INFO);
+	if (!config_load(conf))
+		exit(1);
+	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
+		msg_fatal("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
+	log_init("acme-worker", lvl);
+	/* -1 runs one round in this process, whatever the pool's size */
+	if (once || cfg_int(CFG_WORKER_PROCESSES) <= 1)
+		return worker_main(conf, -1, once);
+	rc = pool_main(conf, pool_proc_main);
+	config_free();
+	return rc;
 }

@@ -13,7 +13,8 @@ do-nothing FastCGI responder (tests/bench/nullfcgi.c, the ceiling) and for
 Pebble (directly, and proxied by the same nginx).
 
     /usr/bin/python3 tests/bench/bench.py --build build [--seconds 15]
-        [--levels 1,4,16,64] [--children 4] [--workers 4] [--json FILE]
+        [--levels 1,4,16,64] [--children 4] [--workers 4]
+        [--worker-mode pool|separate] [--json FILE]
         [--servers acme,pebble] [--no-wrk] [--pg-top FILE] [--keep]
         [--ca-key-type rsa2048] [--account-key rsa|ec]
 
@@ -114,6 +115,13 @@ class Bench:
                                  "-c", "pg_stat_statements.track=all"]
                 return super().spawn(name, argv, env, user)
 
+            def write_conf(self):
+                super().write_conf()
+                if bench.args.worker_mode == "pool":
+                    with open(self.conf, "a") as f:
+                        f.write("worker_processes = %d\n" %
+                                bench.args.workers)
+
         self.st = DurableStack(self.build, os.path.join(self.state, "stack"),
                                children=self.args.children,
                                ca_key_type=self.args.ca_key_type or None,
@@ -122,7 +130,8 @@ class Bench:
         os.makedirs(self.st.state, exist_ok=True)
         os.chmod(self.st.state, 0o711)
         self.st.start()
-        for i in range(1, self.args.workers):
+        for i in range(1, self.args.workers
+                       if self.args.worker_mode == "separate" else 1):
             name = "acme-worker-%d" % i
             self.extra[name] = subprocess.Popen(
                 [os.path.join(self.build, "acme-worker"), "-c",
@@ -394,9 +403,10 @@ class Bench:
         self.levels = [int(x) for x in self.args.levels.split(",")]
         n = max(self.levels + [4])
         print("machine: %s, %d cores; %ds per level; acme-fcgi children "
-              "%d, workers %d, CA keys %s, account keys %s" % (
+              "%d, workers %d (%s), CA keys %s, account keys %s" % (
                   cpu_model(), os.cpu_count(), self.args.seconds,
                   self.args.children, self.args.workers,
+                  self.args.worker_mode,
                   self.args.ca_key_type, self.args.account_key), flush=True)
         self.start_stack()
         servers = self.args.servers.split(",")
@@ -573,6 +583,11 @@ def main():
                     default=int(os.environ.get("BENCH_CHILDREN", "4")))
     ap.add_argument("--workers", type=int,
                     default=int(os.environ.get("BENCH_WORKERS", "4")))
+    ap.add_argument("--worker-mode", choices=("pool", "separate"),
+                    default=os.environ.get("BENCH_WORKER_MODE", "pool"),
+                    help="--workers processes as one acme-worker's pool "
+                    "(worker_processes) or as as many acme-worker "
+                    "programs, each listening")
     ap.add_argument("--ca-key-type",
                     default=os.environ.get("BENCH_CA_KEY_TYPE", "rsa2048"),
                     help="the CA's keys (acmectl ca init --key-type; "
