@@ -49,7 +49,8 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h worker/*.h admin/*.h web/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/admin/migrations.c: $(sort $(wildcard sql/*.sql)) admin/embed-sql.sh
+# sql itself: removing a migration changes the directory, no file in it
+$(BUILD)/admin/migrations.c: sql $(sort $(wildcard sql/*.sql)) admin/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh admin/embed-sql.sh $(sort $(wildcard sql/*.sql)) > $@
 
