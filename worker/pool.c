@@ -110,7 +110,7 @@ spawn(int i)
 		 * closed, not ended (PQfinish would end the master's) */
 		if (pool.db.conn != NULL && PQsocket(pool.db.conn) >= 0)
 			(void)close(PQsocket(pool.db.conn));
-		for (j = 0; j < pool.n; j++)
+		for (j = 0; j < POOL_MAX; j++)
 			if (pool.procs[j].fd >= 0)
 				(void)close(pool.procs[j].fd);
 		(void)close(sv[0]);
@@ -215,6 +215,8 @@ read_reports(int i)
 		(void)send_to(i, kinds);
 }
 
+static void read_notifications(void);
+
 /* Opens the LISTEN session when it is not open (at most once a second);
  * returns 1 if it is. Work announced while it was closed is lost: the
  * first idle process is told of every kind. */
@@ -237,7 +239,9 @@ ensure_listening(void)
 	if (pool.seq > 0 || pool.lost)
 		dispatch(JOBS_ALL);
 	pool.listening = 1;
-	return 1;
+	/* those that came with the LISTEN's result are not on the socket */
+	read_notifications();
+	return pool.listening;
 }
 
 /* Reads the notifications on the LISTEN session and dispatches them. */
@@ -300,6 +304,19 @@ reap(void)
 	}
 }
 
+/* Forks the processes of the slots a failed fork left empty; returns 1
+ * if one is still empty (tried again in a second). */
+static int
+fill_slots(void)
+{
+	int i, empty = 0;
+
+	for (i = 0; i < pool.n; i++)
+		if (pool.procs[i].pid == 0 && (got_term || !spawn(i)))
+			empty = 1;
+	return empty;
+}
+
 /* Sets the log level from the configuration; returns 1 or 0 (logged). */
 static int
 apply_log_level(void)
@@ -346,11 +363,10 @@ reload(void)
 			pool.procs[i].fd = -1;
 			pool.procs[i].idle = 0;
 		}
-	for (i = pool.n; i < n; i++)
-		(void)spawn(i);
 	if (n != pool.n)
 		msg_info("reload: %d worker processes (were %d)", n, pool.n);
 	pool.n = n;
+	(void)fill_slots();
 	msg_info("reloaded %s", pool.conf != NULL ? pool.conf : "the defaults");
 tell:
 	for (i = 0; i < pool.n; i++)
@@ -367,7 +383,7 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 	struct sigaction sa;
 	struct timespec ts;
 	sigset_t block, empty;
-	int i, nfd, status;
+	int i, nfd, status, gaps = 0;
 
 	memset(&pool, 0, sizeof(pool));
 	pool.conf = conf;
@@ -396,8 +412,7 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 
 	if (!ensure_listening())
 		msg_warn("pool: cannot LISTEN yet: trying again every second");
-	for (i = 0; i < pool.n; i++)
-		(void)spawn(i);
+	gaps = fill_slots();
 	msg_info("pool of %d worker processes", pool.n);
 	while (!got_term) {
 		nfd = 0;
@@ -412,11 +427,12 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 				pfd[nfd].events = POLLIN;
 				slot[nfd++] = i;
 			}
-		/* without the session, a second between two tries */
+		/* without the session or a process, a second between two
+		 * tries */
 		ts.tv_sec = 1;
 		ts.tv_nsec = 0;
-		if (ppoll(pfd, (nfds_t)nfd, pool.listening ? NULL : &ts,
-		    &empty) == -1 && errno != EINTR)
+		if (ppoll(pfd, (nfds_t)nfd, pool.listening && !gaps ? NULL :
+		    &ts, &empty) == -1 && errno != EINTR)
 			msg_err("ppoll: %s", strerror(errno));
 		else
 			for (i = 0; i < nfd; i++) {
@@ -437,6 +453,7 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 			reap();
 		}
 		(void)ensure_listening();
+		gaps = fill_slots();
 	}
 
 	msg_info("stopping: the worker processes finish their jobs");
