@@ -256,8 +256,7 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 {
 	struct args a;
 	struct pool p;
-	struct sigaction sa;
-	sigset_t block, empty;
+	sigset_t empty;
 	const char *spec;
 	char *own_path = NULL;
 	int i;
@@ -286,21 +285,7 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 		return 1;
 	}
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	master_signals(on_signal);
 
 	for (i = 0; i < p.n; i++) {
 		p.pids[i] = spawn(&p);

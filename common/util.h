@@ -29,6 +29,11 @@ char	*xstrndup(const char *, size_t);
 /* Returns a newly allocated formatted string; owned by the caller. */
 char	*xasprintf(const char *, ...) ACME_PRINTF(1, 2);
 
+/* A master of processes (prefork.c, the worker's pool): blocks SIGCHLD,
+ * SIGTERM, SIGINT and SIGHUP, which on_signal catches when the master
+ * waits with them unblocked (sigsuspend, ppoll), and ignores SIGPIPE. */
+void	 master_signals(void (*on_signal)(int));
+
 void	 log_init(const char *prog, enum log_level);
 int	 log_level_parse(const char *, enum log_level *);
 /* Sets the request id shown in log lines (NULL clears it); copied. */

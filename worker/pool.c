@@ -380,9 +380,8 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 {
 	struct pollfd pfd[POOL_MAX + 1];
 	int slot[POOL_MAX + 1];
-	struct sigaction sa;
 	struct timespec ts;
-	sigset_t block, empty;
+	sigset_t empty;
 	int i, nfd, status, gaps = 0;
 
 	memset(&pool, 0, sizeof(pool));
@@ -393,21 +392,7 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 	for (i = 0; i < POOL_MAX; i++)
 		pool.procs[i].fd = -1;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	master_signals(on_signal);
 	sigemptyset(&empty);
 
 	if (!ensure_listening())

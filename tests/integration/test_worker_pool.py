@@ -38,6 +38,18 @@ def start_pool(stack, name, processes, poll_interval=3600, **conf):
     return w
 
 
+def notified(stack, w, kind, times):
+    """Sends times notifications of kind, one at a time; returns the
+    claims the pool's log shows for them, and that log."""
+    offset = log_size(w)
+    for _ in range(times):
+        notify(stack, [kind])
+        time.sleep(0.3)
+    settle(w, 0.7)
+    text = log_since(w, offset)
+    return claims_in(text), text
+
+
 def claimers(text, kind):
     """The pids whose log lines show a claim of kind."""
     return set(int(m) for m in re.findall(
@@ -54,17 +66,13 @@ def test_a_notification_wakes_one_process(stack):
         first = log_since(w, 0)
         assert len(claimers(first, "order")) == 3, \
             "each process starts with a round of every kind:\n" + first[-3000:]
-        offset = log_size(w)
-        for _ in range(6):
-            notify(stack, ["order"])
-            time.sleep(0.3)
-        settle(w, 0.7)
-        text = log_since(w, offset)
-        got = claims_in(text)
+        got, text = notified(stack, w, "order", 6)
         assert got == {"order": 6}, \
             "6 order notifications made claims %s:\n%s" % (got, text[-3000:])
-        # each time by an idle process: the first one, idle again
-        assert claimers(text, "order") <= set(children_of(w.pid))
+        # each time by the first idle process: the same one, idle again
+        # by the next notification
+        by = claimers(text, "order")
+        assert len(by) == 1 and by <= set(children_of(w.pid)), by
     finally:
         w.stop()
 
@@ -150,12 +158,7 @@ def test_a_process_that_dies_is_replaced(stack):
         settle(w)
         assert "process %d killed by signal 9" % victim in log_since(w, 0)
         # the pool still answers, one claim per notification
-        offset = log_size(w)
-        for _ in range(3):
-            notify(stack, ["challenge"])
-            time.sleep(0.3)
-        settle(w, 0.7)
-        got = claims_in(log_since(w, offset))
+        got, _ = notified(stack, w, "challenge", 3)
         assert got == {"challenge": 3}, got
     finally:
         w.stop()
@@ -207,10 +210,7 @@ def test_sighup_resizes_the_pool(stack):
                        lambda: "%d processes after a reload to %d" % (
                            len(children_of(w.pid)), n))
         settle(w)
-        offset = log_size(w)
-        notify(stack, ["order"])
-        settle(w, 0.7)
-        assert claims_in(log_since(w, offset)) == {"order": 1}
+        assert notified(stack, w, "order", 1)[0] == {"order": 1}
         assert "reload: 4 worker processes (were 1)" in log_since(w, 0)
     finally:
         w.stop()
@@ -233,9 +233,6 @@ def test_a_lost_listen_session_is_opened_again(stack):
         wait_until(lambda: log_since(w, 0).count("sql: LISTEN ") == 2, 10,
                    lambda: deploykit.log_tail(w.log))
         settle(w)
-        offset = log_size(w)
-        notify(stack, ["order"])
-        settle(w, 0.7)
-        assert claims_in(log_since(w, offset)) == {"order": 1}
+        assert notified(stack, w, "order", 1)[0] == {"order": 1}
     finally:
         w.stop()
