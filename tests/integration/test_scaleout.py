@@ -4,7 +4,9 @@ one PostgreSQL, driving a few hundred orders from a pool of client threads
 (acmeclient.py, http-01 answered by the test). Partway through, one acme-fcgi
 instance (its whole process group) and one worker are killed with SIGKILL,
 the worker while it holds a lease (the test's http-01 responder slows down
-for a moment, so that both workers are caught validating).
+for a moment, so that both workers are caught validating). Run twice: with
+two acme-worker programs, and with two acme-worker pools of two processes
+each (worker_processes = 2, worker/pool.c), the killed one with its master.
 
 Proven at the end, from the database: every order the clients drove is
 issued exactly once (one certificate per order, no duplicate serial, one
@@ -24,6 +26,7 @@ import threading
 import time
 import uuid
 
+import pytest
 import requests
 
 import acmeclient
@@ -173,24 +176,27 @@ def slow_responder(web, slow, seconds):
     web.server.RequestHandlerClass = Slow
 
 
-def both_workers_validating(stack):
-    """The leases held when two challenges are being validated at once:
-    each worker validates one at a time, so each holds one of them."""
+def both_workers_validating(stack, processes):
+    """The leases held when every worker process validates a challenge
+    (2 x processes of them): each process validates one at a time, so
+    each worker holds one of them at least."""
     held = leases_held(stack)
-    if sum(k.startswith("challenge:") for k in held) >= 2:
+    if sum(k.startswith("challenge:") for k in held) >= 2 * processes:
         return set(held)
     return None
 
 
-def test_two_fcgi_two_workers_one_database(stack):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_two_fcgi_two_workers_one_database(stack, processes):
     started = time.monotonic()
     https = stackmod.free_port()
     base = "https://127.0.0.1:%d" % https
     web_port = stackmod.free_port()
-    d = deploykit.workdir(stack, "scaleout")
+    d = deploykit.workdir(stack, "scaleout-p%d" % processes)
     wconf = deploykit.derive_conf(
         stack, d + "/worker.conf", http01_port=web_port,
-        lease_seconds=LEASE, poll_interval=1, log_level="info")
+        lease_seconds=LEASE, poll_interval=1, log_level="info",
+        worker_processes=processes)
     org = "Scale-out %s" % uuid.uuid4().hex[:8]
     creds = []
     for i in range(THREADS):
@@ -202,18 +208,21 @@ def test_two_fcgi_two_workers_one_database(stack):
     procs = []
     stack.stop_worker()
     try:
-        fa = Fcgi(stack, "scaleout-fcgi-a", children=3, listen="tcp",
+        fa = Fcgi(stack, "scaleout-fcgi-a-p%d" % processes, children=3,
+                  listen="tcp",
                   conf={"base_url": base, "log_level": "info"})
         procs.append(fa)
-        fb = Fcgi(stack, "scaleout-fcgi-b", children=3, listen="tcp",
+        fb = Fcgi(stack, "scaleout-fcgi-b-p%d" % processes, children=3,
+                  listen="tcp",
                   conf={"base_url": base, "log_level": "info"})
         procs.append(fb)
-        ngx = Nginx(stack, "scaleout-nginx", [fa.address, fb.address],
+        ngx = Nginx(stack, "scaleout-nginx-p%d" % processes,
+                    [fa.address, fb.address],
                     https=https)
         procs.append(ngx)
-        wa = Worker(stack, "scaleout-worker-a", wconf)
+        wa = Worker(stack, "scaleout-worker-a-p%d" % processes, wconf)
         procs.append(wa)
-        wb = Worker(stack, "scaleout-worker-b", wconf)
+        wb = Worker(stack, "scaleout-worker-b-p%d" % processes, wconf)
         procs.append(wb)
         with acmeclient.Http01Responder(web_port) as web:
             slow = threading.Event()
@@ -232,7 +241,7 @@ def test_two_fcgi_two_workers_one_database(stack):
             # requests in flight
             slow.set()
             held = deploykit.wait_until(lambda: both_workers_validating(
-                stack), 30, "both workers validating at once")
+                stack, processes), 30, "both workers validating at once")
             a_issued = wa.issued()
             fa.kill()
             wa.kill()
@@ -296,14 +305,15 @@ def test_two_fcgi_two_workers_one_database(stack):
         served_a = fa.log_text().count(" request rid=")
         served_b = fb.log_text().count(" request rid=")
         assert served_a > 0 and served_b > 0, (served_a, served_b)
-        print("\nscale-out: %d orders in %.1f s; killed instance a and worker"
-              " a after %d orders (%.1f s before the end); worker a issued "
-              "%d, worker b %d; instance a answered %d requests, b %d; "
-              "orders and challenges claimed more than once: %s; leases "
-              "held when worker a was killed (attempts): %s" % (
-                  ORDERS, elapsed, KILL_AT, time.monotonic() - killed_at,
-                  a_issued, b_issued, served_a, served_b,
-                  retaken.strip(), attempts))
+        print("\nscale-out (worker_processes = %d): %d orders in %.1f s; "
+              "killed instance a and worker a after %d orders (%.1f s "
+              "before the end); worker a issued %d, worker b %d; instance "
+              "a answered %d requests, b %d; orders and challenges claimed "
+              "more than once: %s; leases held when worker a was killed "
+              "(attempts): %s" % (
+                  processes, ORDERS, elapsed, KILL_AT,
+                  time.monotonic() - killed_at, a_issued, b_issued,
+                  served_a, served_b, retaken.strip(), attempts))
     finally:
         for p in reversed(procs):
             p.stop()
