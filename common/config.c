@@ -326,3 +326,16 @@ config_free(void)
 		cfg_val[i] = NULL;
 	}
 }
+
+int
+config_log_level(const char *prog)
+{
+	enum log_level lvl;
+
+	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl)) {
+		msg_err("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
+		return 0;
+	}
+	log_init(prog, lvl);
+	return 1;
+}

@@ -96,5 +96,8 @@ void	 config_free(void);
 /* Loads the file again (SIGHUP); on failure (logged) every value is put
  * back as it was. Returns 1 or 0. */
 int	 config_reload(const char *path);
+/* Logs as prog at the log_level of the configuration; returns 1, or 0
+ * (logged) when the level is not one. */
+int	 config_log_level(const char *prog);
 
 #endif

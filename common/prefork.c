@@ -128,20 +128,6 @@ apply_args(const struct prefork *def, const struct args *a)
 	    config_set(def->listen_key, a->listen_spec));
 }
 
-/* Sets the log level from the configuration; returns 1 or 0 (logged). */
-static int
-apply_log_level(const struct prefork *def)
-{
-	enum log_level lvl;
-
-	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl)) {
-		msg_err("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
-		return 0;
-	}
-	log_init(def->prog, lvl);
-	return 1;
-}
-
 /*
  * SIGHUP: reads the configuration again. On success a new generation of
  * children is started with it, then the old children are told to stop
@@ -158,7 +144,7 @@ reload(const struct args *a, struct pool *p)
 	int i, n_old = p->n;
 
 	if (!config_reload(a->conf) || !apply_args(def, a) ||
-	    !apply_log_level(def)) {
+	    !config_log_level(def->prog)) {
 		msg_err("reload: keeping the previous configuration");
 		goto out;
 	}
@@ -266,7 +252,7 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 	a.listen_spec = listen_spec;
 	log_init(def->prog, LOG_LVL_INFO);
 	if (!config_load(a.conf) || !apply_args(def, &a) ||
-	    !apply_log_level(def))
+	    !config_log_level(def->prog))
 		return 1;
 	if (FCGX_Init() != 0)
 		msg_fatal("FCGX_Init failed");

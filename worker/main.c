@@ -61,7 +61,6 @@ reload(struct worker *w, const char *conf)
 {
 	char *db_was = xstrdup(cfg_str(CFG_DATABASE));
 	struct dns_resolver res;
-	enum log_level lvl;
 	struct db db;
 	struct ca ca;
 
@@ -69,10 +68,7 @@ reload(struct worker *w, const char *conf)
 		msg_err("reload: keeping the previous configuration");
 		goto out;
 	}
-	if (log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
-		log_init("acme-worker", lvl);
-	else
-		msg_err("reload: bad log_level %s", cfg_str(CFG_LOG_LEVEL));
+	(void)config_log_level("acme-worker");
 	if (dns_resolver_parse(&res, cfg_str(CFG_DNS_SERVERS))) {
 		res.timeout = (int)(cfg_int(CFG_VALIDATION_TIMEOUT) + 1) / 2;
 		res.attempts = 2;
@@ -390,7 +386,6 @@ int
 main(int argc, char *argv[])
 {
 	const char *conf = NULL;
-	enum log_level lvl;
 	int ch, once = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:1")) != -1) {
@@ -410,9 +405,8 @@ main(int argc, char *argv[])
 	log_init("acme-worker", LOG_LVL_INFO);
 	if (!config_load(conf))
 		exit(1);
-	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl))
-		msg_fatal("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
-	log_init("acme-worker", lvl);
+	if (!config_log_level("acme-worker"))
+		exit(1);
 	/* -1 runs one round in this process, whatever the pool's size */
 	if (once || cfg_int(CFG_WORKER_PROCESSES) <= 1)
 		return worker_main(conf, -1, once);

@@ -25,7 +25,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -63,7 +62,7 @@ static struct {
 	uint32_t	 seq;
 	struct db	 db;			/* the LISTEN session */
 	int		 listening;
-	int		 lost;			/* it was, once */
+	int		 lost;			/* it was listening, and stopped */
 	time_t		 connect_at;		/* next try when not */
 } pool;
 
@@ -236,7 +235,7 @@ ensure_listening(void)
 	}
 	/* not at the start: each process starts with a round of every
 	 * kind */
-	if (pool.seq > 0 || pool.lost)
+	if (pool.lost)
 		dispatch(JOBS_ALL);
 	pool.listening = 1;
 	/* those that came with the LISTEN's result are not on the socket */
@@ -317,20 +316,6 @@ fill_slots(void)
 	return empty;
 }
 
-/* Sets the log level from the configuration; returns 1 or 0 (logged). */
-static int
-apply_log_level(void)
-{
-	enum log_level lvl;
-
-	if (!log_level_parse(cfg_str(CFG_LOG_LEVEL), &lvl)) {
-		msg_err("bad log_level %s", cfg_str(CFG_LOG_LEVEL));
-		return 0;
-	}
-	log_init("acme-worker", lvl);
-	return 1;
-}
-
 /*
  * SIGHUP: the master reads the configuration again (the log level, the
  * database of its LISTEN session, worker_processes: processes are started
@@ -344,7 +329,7 @@ reload(void)
 	char *db_was = xstrdup(cfg_str(CFG_DATABASE));
 	int i, n;
 
-	if (!config_reload(pool.conf) || !apply_log_level()) {
+	if (!config_reload(pool.conf) || !config_log_level("acme-worker")) {
 		msg_err("reload: keeping the previous configuration");
 		goto tell;
 	}
