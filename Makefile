@@ -17,7 +17,7 @@ HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 PKGS	= json-c libpq openssl libpsl libidn2
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(HARDEN) -std=gnu11 -D_GNU_SOURCE -Icommon \
 	  $(shell pkg-config --cflags $(PKGS))
-LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv -pthread
 BUILD	?= build
 
 COMMON_SRC = $(wildcard common/*.c)

@@ -352,33 +352,34 @@ caa_set_free(struct caa_set *s)
 }
 
 /*
- * Queries the CAA records at name into s (emptied first; the records of
- * every owner in the answer count, the server having followed CNAMEs).
- * NXDOMAIN and NOERROR without records leave s empty. Returns 1, or 0
- * with p set (INVALID_DNSCAA) when the lookup failed or the answer or a
- * record in it is malformed.
+ * Reads the CAA records of the answer q (dns_query's result for a CAA
+ * query at q->name) into s, which takes q's answer buffer (s is emptied
+ * first; the records of every owner in the answer count, the server
+ * having followed CNAMEs). NXDOMAIN and NOERROR without records leave s
+ * empty. Returns 1, or 0 with p set (INVALID_DNSCAA) when the lookup
+ * failed or the answer or a record in it is malformed.
  */
 static int
-caa_lookup(const struct dns_resolver *r, const char *name,
-    struct caa_set *s, struct problem *p)
+caa_answer(struct dns_q *q, struct caa_set *s, struct problem *p)
 {
 	ns_msg msg;
 	ns_rr rr;
 	const char *why = NULL;
 	char buf[32];
-	int len, rcode, i, count, rc = 0;
+	int rcode, i, count, rc = 0;
 
 	caa_set_free(s);
-	s->ans = xmalloc(NS_MAXMSG);
-	len = dns_query(r, name, CAA_TYPE, s->ans, NS_MAXMSG, &rcode);
-	if (len < 0) {
-		if (rcode == DNS_RCODE_NXDOMAIN || rcode == DNS_RCODE_NOERROR)
+	s->ans = q->ans;
+	q->ans = NULL;
+	if (q->len < 0) {
+		if (q->rcode == DNS_RCODE_NXDOMAIN ||
+		    q->rcode == DNS_RCODE_NOERROR)
 			rc = 1;
 		else
-			why = caa_rcode_text(rcode, buf, sizeof(buf));
+			why = caa_rcode_text(q->rcode, buf, sizeof(buf));
 		goto out;
 	}
-	if (ns_initparse(s->ans, len, &msg) < 0) {
+	if (ns_initparse(s->ans, q->len, &msg) < 0) {
 		why = "malformed answer";
 		goto out;
 	}
@@ -410,9 +411,55 @@ caa_lookup(const struct dns_resolver *r, const char *name,
 out:
 	if (why != NULL) {
 		problem_code(p, PC_INVALID_DNSCAA, "CAA lookup for %s failed "
-		    "(%s): refusing to issue", name, why);
-		msg_warn("caa: lookup for %s failed: %s", name, why);
+		    "(%s): refusing to issue", q->name, why);
+		msg_warn("caa: lookup for %s failed: %s", q->name, why);
 	}
+	return rc;
+}
+
+/*
+ * Finds the relevant RRset for base into s: the first non-empty CAA
+ * RRset at base, then at each parent down to the TLD, never the root.
+ * The names are looked up together, DNS_MAX_PARALLEL at a time (as many
+ * as most names have), and read in that order: a lookup that failed
+ * refuses only when no name before it has records, as when they were
+ * looked up one after the other. Returns 1 with *at the name where s was
+ * found (in base; s empty when none has records), or 0 with p set.
+ */
+static int
+caa_find(const struct dns_resolver *r, const char *base,
+    struct caa_set *s, const char **at, struct problem *p)
+{
+	struct dns_q q[DNS_MAX_PARALLEL];
+	const char *next = base, *dot;
+	size_t i, n = 0;
+	int rc = 0, done = 0;
+
+	while (!done && next != NULL) {
+		for (n = 0; n < DNS_MAX_PARALLEL && next != NULL; n++) {
+			memset(&q[n], 0, sizeof(q[n]));
+			q[n].name = next;
+			q[n].type = CAA_TYPE;
+			q[n].ans = xmalloc(NS_MAXMSG);
+			q[n].anslen = NS_MAXMSG;
+			next = (dot = strchr(next, '.')) != NULL ? dot + 1 :
+			    NULL;
+		}
+		dns_query_all(r, q, n);
+		for (i = 0; i < n && !done; i++) {
+			*at = q[i].name;
+			if (!caa_answer(&q[i], s, p))
+				goto out;
+			done = s->n > 0;
+		}
+		for (i = 0; i < n; i++)
+			free(q[i].ans);
+		n = 0;
+	}
+	rc = 1;
+out:
+	for (i = 0; i < n; i++)
+		free(q[i].ans);
 	return rc;
 }
 
@@ -489,7 +536,7 @@ caa_check(const struct dns_resolver *r, const char *name, int wildcard,
 {
 	struct caa_set s;
 	char *base = NULL;
-	const char *level, *dot = NULL;
+	const char *level = NULL;
 	size_t len;
 	int rc = 0;
 
@@ -507,13 +554,8 @@ caa_check(const struct dns_resolver *r, const char *name, int wildcard,
 		    "name): refusing to issue");
 		goto out;
 	}
-	/* the name, then each parent down to the TLD, never the root */
-	for (level = base; ; level = dot + 1) {
-		if (!caa_lookup(r, level, &s, p))
-			goto out;
-		if (s.n > 0 || (dot = strchr(level, '.')) == NULL)
-			break;
-	}
+	if (!caa_find(r, base, &s, &level, p))
+		goto out;
 	if (s.n == 0) {
 		msg_debug("caa: %s: no CAA records", base);
 		rc = 1;

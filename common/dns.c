@@ -93,71 +93,102 @@ dns_name_ok(const char *name)
 }
 
 /*
+ * Calls cb with the data of every record of the query's type and class
+ * IN in the answer section of q (dns_query's result), whatever its owner
+ * (the server has followed CNAMEs). Returns 1 with *nxdomain set to 1 if
+ * the name does not exist (no records then), or 0 with p set (dns
+ * problem: SERVFAIL, timeout, refused, malformed answer).
+ */
+static int
+dns_parse(const struct dns_q *q, dns_rr_cb cb, void *arg, int *nxdomain,
+    struct problem *p)
+{
+	ns_msg msg;
+	ns_rr rr;
+	int rcode, i, count;
+
+	*nxdomain = 0;
+	if (q->len < 0) {
+		if (q->rcode == DNS_RCODE_NXDOMAIN)
+			*nxdomain = 1;
+		else if (q->rcode != DNS_RCODE_NOERROR) {
+			dns_problem(p, q->rcode, q->type, q->name);
+			return 0;
+		}
+		return 1;
+	}
+	if (ns_initparse(q->ans, q->len, &msg) < 0)
+		goto malformed;
+	rcode = ns_msg_getflag(msg, ns_f_rcode);
+	if (rcode == ns_r_nxdomain) {
+		*nxdomain = 1;
+		return 1;
+	} else if (rcode != ns_r_noerror) {
+		dns_problem(p, rcode, q->type, q->name);
+		return 0;
+	}
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count; i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+			goto malformed;
+		if ((int)ns_rr_type(rr) != q->type ||
+		    ns_rr_class(rr) != ns_c_in)
+			continue;
+		if (!cb(arg, ns_rr_rdata(rr), ns_rr_rdlen(rr))) {
+			problem_set(p, PT_DNS, "malformed %s record for %s",
+			    dns_type_name(q->type), q->name);
+			return 0;
+		}
+	}
+	return 1;
+malformed:
+	problem_set(p, PT_DNS, "malformed DNS answer looking up %s for %s",
+	    dns_type_name(q->type), q->name);
+	return 0;
+}
+
+/* Sets q up for a query of type at name, with an answer buffer of its
+ * own (dns_q_free). */
+static void
+dns_q_init(struct dns_q *q, const char *name, int type)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = name;
+	q->type = type;
+	q->ans = xmalloc(NS_MAXMSG);
+	q->anslen = NS_MAXMSG;
+}
+
+static void
+dns_q_free(struct dns_q *q)
+{
+	free(q->ans);
+	q->ans = NULL;
+}
+
+/*
  * Queries type at name and calls cb with the data of every record of
- * that type and class IN in the answer section, whatever its owner (the
- * server has followed CNAMEs). Returns 1 with *nxdomain set to 1 if the
- * name does not exist (no records then), or 0 with p set (dns problem:
- * invalid name, SERVFAIL, timeout, refused, malformed answer).
+ * that type (dns_parse). Returns 1 with *nxdomain set to 1 if the name
+ * does not exist, or 0 with p set (dns problem: invalid name, SERVFAIL,
+ * timeout, refused, malformed answer).
  */
 static int
 dns_collect(const struct dns_resolver *r, const char *name, int type,
     dns_rr_cb cb, void *arg, int *nxdomain, struct problem *p)
 {
-	unsigned char *ans = NULL;
-	ns_msg msg;
-	ns_rr rr;
-	int len, rcode, i, count, rc = 0;
+	struct dns_q q;
+	int rc;
 
 	*nxdomain = 0;
 	if (!dns_name_ok(name)) {
 		problem_set(p, PT_DNS, "invalid DNS name looking up %s",
 		    dns_type_name(type));
-		goto out;
+		return 0;
 	}
-	ans = xmalloc(NS_MAXMSG);
-	len = dns_query(r, name, type, ans, NS_MAXMSG, &rcode);
-	if (len < 0) {
-		if (rcode == DNS_RCODE_NXDOMAIN)
-			*nxdomain = 1;
-		else if (rcode != DNS_RCODE_NOERROR) {
-			dns_problem(p, rcode, type, name);
-			goto out;
-		}
-		rc = 1;
-		goto out;
-	}
-	if (ns_initparse(ans, len, &msg) < 0) {
-		problem_set(p, PT_DNS, "malformed DNS answer looking up %s "
-		    "for %s", dns_type_name(type), name);
-		goto out;
-	}
-	rcode = ns_msg_getflag(msg, ns_f_rcode);
-	if (rcode == ns_r_nxdomain) {
-		*nxdomain = 1;
-		rc = 1;
-		goto out;
-	} else if (rcode != ns_r_noerror) {
-		dns_problem(p, rcode, type, name);
-		goto out;
-	}
-	count = ns_msg_count(msg, ns_s_an);
-	for (i = 0; i < count; i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
-			problem_set(p, PT_DNS, "malformed DNS answer looking "
-			    "up %s for %s", dns_type_name(type), name);
-			goto out;
-		}
-		if ((int)ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
-			continue;
-		if (!cb(arg, ns_rr_rdata(rr), ns_rr_rdlen(rr))) {
-			problem_set(p, PT_DNS, "malformed %s record for %s",
-			    dns_type_name(type), name);
-			goto out;
-		}
-	}
-	rc = 1;
-out:
-	free(ans);
+	dns_q_init(&q, name, type);
+	q.len = dns_query(r, name, type, q.ans, q.anslen, &q.rcode);
+	rc = dns_parse(&q, cb, arg, nxdomain, p);
+	dns_q_free(&q);
 	return rc;
 }
 
@@ -327,19 +358,27 @@ dns_addrs(const struct dns_resolver *r, const char *name,
     struct sockaddr_storage **addrs, size_t *naddrs, struct problem *p)
 {
 	struct dns_addr_list l = { NULL, 0 };
+	struct dns_q q[2];
 	struct problem p6;
 	int nx, rc = 0;
 
 	memset(&p6, 0, sizeof(p6));
 	*addrs = NULL;
 	*naddrs = 0;
-	if (!dns_collect(r, name, ns_t_a, dns_a_cb, &l, &nx, p))
+	if (!dns_name_ok(name)) {
+		problem_set(p, PT_DNS, "invalid DNS name looking up A");
+		return 0;
+	}
+	dns_q_init(&q[0], name, ns_t_a);
+	dns_q_init(&q[1], name, ns_t_aaaa);
+	dns_query_all(r, q, 2);
+	if (!dns_parse(&q[0], dns_a_cb, &l, &nx, p))
 		goto out;
 	if (nx) {
 		problem_set(p, PT_DNS, "NXDOMAIN looking up A for %s", name);
 		goto out;
 	}
-	if (!dns_collect(r, name, ns_t_aaaa, dns_aaaa_cb, &l, &nx, &p6)) {
+	if (!dns_parse(&q[1], dns_aaaa_cb, &l, &nx, &p6)) {
 		if (l.n == 0) {
 			problem_set(p, p6.type, "%s", p6.detail);
 			goto out;
@@ -356,6 +395,8 @@ dns_addrs(const struct dns_resolver *r, const char *name,
 	l.v = NULL;
 	rc = 1;
 out:
+	dns_q_free(&q[0]);
+	dns_q_free(&q[1]);
 	problem_clear(&p6);
 	free(l.v);
 	return rc;

@@ -1,8 +1,8 @@
 /*
  * dns.h - DNS lookups through libresolv on a private resolver state with
- * configurable name servers (host:port). The one function the tests may
- * replace is dns_query() (mocked by linking another definition; it lives
- * alone in dns_query.c for that reason).
+ * configurable name servers (host:port). The functions the tests may
+ * replace are dns_query() and dns_query_all() (mocked by linking other
+ * definitions; they live alone in dns_query.c for that reason).
  */
 #ifndef ACME_DNS_H
 #define ACME_DNS_H
@@ -16,6 +16,7 @@
 #define DNS_MAX_SERVERS	3
 #define DNS_DEFAULT_TIMEOUT	5	/* seconds per try */
 #define DNS_DEFAULT_ATTEMPTS	2
+#define DNS_MAX_PARALLEL	8	/* queries dns_query_all() sends at once */
 
 /* Response codes as dns_query() reports them (RFC 1035 RCODE values). */
 #define DNS_RCODE_TRANSPORT	(-1)	/* no usable answer at all */
@@ -46,6 +47,25 @@ int	 dns_resolver_parse(struct dns_resolver *, const char *spec);
 int	 dns_query(const struct dns_resolver *, const char *name, int type,
 	    unsigned char *ans, size_t anslen, int *rcode);
 
+/* One query of dns_query_all(): name, type, ans and anslen are the
+ * arguments of dns_query(), len and rcode its results. */
+struct dns_q {
+	const char	*name;
+	int		 type;
+	unsigned char	*ans;
+	size_t		 anslen;
+	int		 len;
+	int		 rcode;
+};
+
+/* Sends the n queries q together, DNS_MAX_PARALLEL at a time, and
+ * returns once each has its answer or has failed (as dns_query()): a
+ * lookup then takes as long as its slowest query, not as long as all of
+ * them. A query that cannot have a thread of its own is sent after the
+ * others. */
+void	 dns_query_all(const struct dns_resolver *, struct dns_q *q,
+	    size_t n);
+
 /* Fetches the TXT records at name (records of type TXT in the answer,
  * whatever their owner: CNAMEs are followed by the server). Returns 1
  * with *txts (owned array of owned strings, the character-strings of one
@@ -53,10 +73,11 @@ int	 dns_query(const struct dns_resolver *, const char *name, int type,
  * NXDOMAIN or no data), or 0 with p set (dns problem). */
 int	 dns_txt(const struct dns_resolver *, const char *name, char ***txts,
 	    size_t *ntxt, struct problem *p);
-/* Fetches A then AAAA records of name; returns 1 with addresses (owned
- * array of sockaddr_storage, AF_INET first, port 0) or 0 with p set
- * (dns problem; NXDOMAIN, a failed A lookup, or no address at all). A
- * failed AAAA lookup is ignored when the A lookup gave addresses. */
+/* Fetches the A and AAAA records of name, both queries at once; returns
+ * 1 with addresses (owned array of sockaddr_storage, AF_INET first, port
+ * 0) or 0 with p set (dns problem; NXDOMAIN, a failed A lookup, or no
+ * address at all). A failed AAAA lookup is ignored when the A lookup
+ * gave addresses. */
 int	 dns_addrs(const struct dns_resolver *, const char *name,
 	    struct sockaddr_storage **addrs, size_t *naddrs, struct problem *p);
 /* Frees an array returned by dns_txt (NULL is fine). */

@@ -1,7 +1,8 @@
 /*
- * dns_query.c - the one function that talks to name servers. It is
- * alone in its file so that a unit test can link its own dns_query()
- * instead of this one (the static library then never pulls this object).
+ * dns_query.c - the functions that talk to name servers: one query, and
+ * several at once. They are alone in their file so that a unit test can
+ * link its own dns_query() and dns_query_all() instead of these (the
+ * static library then never pulls this object).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <string.h>
 
@@ -92,4 +94,62 @@ out:
 	if (inited)
 		res_nclose(&st);
 	return len;
+}
+
+/* A query of dns_query_all() on a thread of its own. */
+struct dns_q_run {
+	const struct dns_resolver	*r;
+	struct dns_q			*q;
+	pthread_t			 tid;
+	int				 started;
+};
+
+static void
+dns_q_send(const struct dns_resolver *r, struct dns_q *q)
+{
+	q->len = dns_query(r, q->name, q->type, q->ans, q->anslen,
+	    &q->rcode);
+}
+
+static void *
+dns_q_thread(void *arg)
+{
+	struct dns_q_run *run = arg;
+
+	dns_q_send(run->r, run->q);
+	return NULL;
+}
+
+/*
+ * Each query but the first of a batch on a thread of its own (which
+ * takes no signal: thread_start), the first on the caller's; libresolv's
+ * state is the query's own (res_ninit in dns_query), so the threads
+ * share nothing but the resolver, which they only read.
+ */
+void
+dns_query_all(const struct dns_resolver *r, struct dns_q *q, size_t n)
+{
+	struct dns_q_run run[DNS_MAX_PARALLEL];
+	size_t i, k, m;
+	int err;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < DNS_MAX_PARALLEL ? n - i : DNS_MAX_PARALLEL;
+		for (k = 1; k < m; k++) {
+			run[k].r = r;
+			run[k].q = &q[i + k];
+			err = thread_start(&run[k].tid, dns_q_thread, &run[k]);
+			run[k].started = err == 0;
+			if (err != 0)
+				msg_warn("dns: no thread for a query (%s): "
+				    "sent after the others", strerror(err));
+		}
+		dns_q_send(r, &q[i]);
+		for (k = 1; k < m; k++) {
+			if (run[k].started)
+				pthread_join(run[k].tid, NULL);
+			else
+				dns_q_send(r, &q[i + k]);
+		}
+	}
 }

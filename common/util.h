@@ -7,6 +7,7 @@
 #ifndef ACME_UTIL_H
 #define ACME_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -33,6 +34,12 @@ char	*xasprintf(const char *, ...) ACME_PRINTF(1, 2);
  * SIGTERM, SIGINT and SIGHUP, which on_signal catches when the master
  * waits with them unblocked (sigsuspend, ppoll), and ignores SIGPIPE. */
 void	 master_signals(void (*on_signal)(int));
+
+/* Starts a thread running fn(arg) with every signal blocked, so that the
+ * process's handlers keep running on the threads that were there before
+ * (the signals a program waits for still reach it). Returns 0, or the
+ * error number of pthread_create (the thread then does not exist). */
+int	 thread_start(pthread_t *, void *(*fn)(void *), void *arg);
 
 void	 log_init(const char *prog, enum log_level);
 int	 log_level_parse(const char *, enum log_level *);

@@ -2,6 +2,7 @@
  * challenge.c - the validation job: claim a challenge under a lease,
  * validate it (http-01 or dns-01), record the outcome.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,14 +36,64 @@ worker_caa(struct worker *w, const char *name, int wildcard,
 }
 /* --- CAA: end --- */
 
+/* The CAA check of a challenge, on a thread of its own while the
+ * challenge is validated: the two lookups overlap, and a validation
+ * takes as long as the longer one, not as both. */
+struct caa_run {
+	struct worker		*w;
+	const struct chall_job	*j;
+	struct problem		 p;
+	int			 ok;
+	int			 started;
+	pthread_t		 tid;
+};
+
+static void *
+caa_run(void *arg)
+{
+	struct caa_run *c = arg;
+
+	c->ok = worker_caa(c->w, c->j->identifier, c->j->wildcard,
+	    c->j->account_id, c->j->type, &c->p);
+	return NULL;
+}
+
+static void
+caa_start(struct caa_run *c, struct worker *w, const struct chall_job *j)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->w = w;
+	c->j = j;
+	err = thread_start(&c->tid, caa_run, c);
+	c->started = err == 0;
+	if (err != 0)
+		msg_warn("caa: no thread (%s): checked after the challenge",
+		    strerror(err));
+}
+
+/* Waits for the CAA check (runs it when it had no thread); returns its
+ * result, with c->p set when it refuses. */
+static int
+caa_wait(struct caa_run *c)
+{
+	if (c->started)
+		pthread_join(c->tid, NULL);
+	else
+		caa_run(c);
+	return c->ok;
+}
+
 int
 job_challenge(struct worker *w)
 {
 	struct chall_job j;
+	struct caa_run caa;
 	struct problem p;
 	json_object *pj = NULL;
 	char *key_auth = NULL;
-	int claimed, ok = 0, rc;
+	int claimed, ok = 0, rc, checking = 0;
 
 	memset(&p, 0, sizeof(p));
 	claimed = jobs_claim_challenge(&w->db, cfg_int(CFG_LEASE_SECONDS), &j);
@@ -50,6 +101,13 @@ job_challenge(struct worker *w)
 		return claimed;
 	log_set_reqid(j.id);
 	key_auth = xasprintf("%s.%s", j.token, j.thumbprint);
+	if (j.attempts <= CHALLENGE_MAX_ATTEMPTS &&
+	    (strcmp(j.type, "http-01") == 0 || strcmp(j.type, "dns-01") == 0)) {
+		/* CAA, looked up while control is proven: a refusal
+		 * invalidates a challenge that passed */
+		caa_start(&caa, w, &j);
+		checking = 1;
+	}
 	if (j.attempts > CHALLENGE_MAX_ATTEMPTS)
 		problem_set(&p, PT_SERVER_INTERNAL, "validation of %s was "
 		    "interrupted too often", j.identifier);
@@ -61,10 +119,15 @@ job_challenge(struct worker *w)
 		ok = dns01_validate(&w->resolver, j.identifier, key_auth, &p);
 	else
 		problem_set(&p, PT_SERVER_INTERNAL, "unknown challenge type");
-	/* CAA, once control is proven: a refusal invalidates the challenge */
-	if (ok == 1)
-		ok = worker_caa(w, j.identifier, j.wildcard, j.account_id,
-		    j.type, &p);
+	if (checking) {
+		if (!caa_wait(&caa) && ok == 1) {
+			problem_clear(&p);
+			p = caa.p;
+			memset(&caa.p, 0, sizeof(caa.p));
+			ok = 0;
+		}
+		problem_clear(&caa.p);
+	}
 	if (!ok) {
 		pj = problem_json(&p);
 		msg_info("%s %s for %s: invalid: %s", j.type, j.id,

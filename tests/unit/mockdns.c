@@ -326,3 +326,15 @@ dns_query(const struct dns_resolver *r, const char *name, int type,
 	*rcode = 0;
 	return (int)len;
 }
+
+/* The queries one after the other, in their order: dns_query_all()
+ * without its threads. */
+void
+dns_query_all(const struct dns_resolver *r, struct dns_q *q, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		q[i].len = dns_query(r, q[i].name, q[i].type, q[i].ans,
+		    q[i].anslen, &q[i].rcode);
+}

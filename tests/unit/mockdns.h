@@ -1,5 +1,6 @@
 /*
- * mockdns.h - a mock dns_query() for the unit tests, linked in place of
+ * mockdns.h - a mock dns_query() for the unit tests (and a dns_query_all()
+ * sending its queries one after the other, in order), linked in place of
  * common/dns_query.c: it answers from an in-memory zone with wire-format
  * messages, and can be told to fail for a name. Two behaviours:
  *

@@ -502,6 +502,8 @@ setup_check_zone(void **state)
 	zone_a("target.nocaa.test");
 	zone_caa("nocaa.test", 0, "issue", "certigna.com");
 	mockdns_fail("sf.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 0, 0);
+	zone_caa("ok.sf.example", 0, "issue", "certigna.com");
+	zone_caa("no.sf.example", 0, "issue", "other.example");
 	mockdns_fail("sfp.example", CAA_TYPE, DNS_RCODE_SERVFAIL, 1, 0);
 	mockdns_fail("to.example", CAA_TYPE, DNS_RCODE_TRANSPORT, 0, 0);
 	mockdns_fail("ref.example", CAA_TYPE, ns_r_refused, 0, 0);
@@ -550,18 +552,36 @@ test_check(void **state)
 		    "none.example example" },
 		/* at the name, at a parent */
 		{ "allow.example", 0, ACCT, "http-01", 1, NULL,
-		    "allow.example" },
+		    "allow.example example" },
 		{ "allow.example.", 0, ACCT, "http-01", 1, NULL,
-		    "allow.example" },
+		    "allow.example example" },
 		{ "ALLOW.Example", 0, ACCT, "http-01", 1, NULL, NULL },
 		{ "sub.sub.allow.example", 0, ACCT, "http-01", 1, NULL,
-		    "sub.sub.allow.example sub.allow.example allow.example" },
+		    "sub.sub.allow.example sub.allow.example allow.example "
+		    "example" },
+		/* the names are looked up 8 at a time: the first 8 hold
+		 * records, the next ones are not looked up */
+		{ "1.2.3.4.5.6.7.allow.example", 0, ACCT, "http-01", 1, NULL,
+		    "1.2.3.4.5.6.7.allow.example 2.3.4.5.6.7.allow.example "
+		    "3.4.5.6.7.allow.example 4.5.6.7.allow.example "
+		    "5.6.7.allow.example 6.7.allow.example 7.allow.example "
+		    "allow.example" },
+		/* they do not: the next 8 (here 3) */
+		{ "1.2.3.4.5.6.7.8.9.deny.example", 0, ACCT, "http-01", 0,
+		    PDENY("deny.example", "1.2.3.4.5.6.7.8.9.deny.example",
+		    "issue \"other.example\""),
+		    "1.2.3.4.5.6.7.8.9.deny.example 2.3.4.5.6.7.8.9.deny.example "
+		    "3.4.5.6.7.8.9.deny.example 4.5.6.7.8.9.deny.example "
+		    "5.6.7.8.9.deny.example 6.7.8.9.deny.example "
+		    "7.8.9.deny.example 8.9.deny.example 9.deny.example "
+		    "deny.example example" },
 		{ "deny.example", 0, ACCT, "http-01", 0,
 		    DENY("deny.example", "issue \"other.example\""),
-		    "deny.example" },
+		    "deny.example example" },
 		{ "x.deny.example", 0, ACCT, "http-01", 0,
 		    PDENY("deny.example", "x.deny.example",
-		    "issue \"other.example\""), "x.deny.example deny.example" },
+		    "issue \"other.example\""),
+		    "x.deny.example deny.example example" },
 		{ "semi.example", 0, ACCT, "http-01", 0,
 		    DENY("semi.example", "issue \";\""), NULL },
 		{ "empty.example", 0, ACCT, "http-01", 0,
@@ -603,7 +623,7 @@ test_check(void **state)
 		    NULL },
 		{ "*.wild.example", 0, ACCT, "dns-01", 0,
 		    WDENY("wild.example", "issuewild \"other.example\""),
-		    "wild.example" },
+		    "wild.example example" },
 		{ "wild.example", 0, ACCT, "http-01", 1, NULL, NULL },
 		{ "wildok.example", 1, ACCT, "dns-01", 1, NULL, NULL },
 		{ "wildok.example", 0, ACCT, "http-01", 0,
@@ -619,7 +639,7 @@ test_check(void **state)
 		{ "deny.example", 1, ACCT, "dns-01", 0,
 		    WDENY("deny.example", "issue \"other.example\""), NULL },
 		{ "iodef.example", 0, ACCT, "http-01", 1, NULL,
-		    "iodef.example" },
+		    "iodef.example example" },
 		{ "iodef.example", 1, ACCT, "dns-01", 1, NULL, NULL },
 		/* critical flag */
 		{ "crit.example", 0, ACCT, "http-01", 0,
@@ -644,18 +664,29 @@ test_check(void **state)
 		 * name's parent, not the target's */
 		{ "cname.example", 0, ACCT, "http-01", 0,
 		    DENY("cname.example", "issue \"other.example\""),
-		    "cname.example" },
+		    "cname.example example" },
 		{ "cname-allow.example", 0, ACCT, "http-01", 1, NULL,
-		    "cname-allow.example" },
+		    "cname-allow.example example" },
 		{ "c.par.example", 0, ACCT, "http-01", 0,
 		    PDENY("par.example", "c.par.example",
-		    "issue \"other.example\""), "c.par.example par.example" },
+		    "issue \"other.example\""),
+		    "c.par.example par.example example" },
 		/* lookup failures fail closed */
 		{ "sf.example", 0, ACCT, "http-01", 0,
-		    LFAIL("sf.example", "SERVFAIL"), "sf.example" },
+		    LFAIL("sf.example", "SERVFAIL"), "sf.example example" },
 		{ "x.sf.example", 0, ACCT, "http-01", 0,
 		    LFAIL("sf.example", "SERVFAIL"),
-		    "x.sf.example sf.example" },
+		    "x.sf.example sf.example example" },
+		/* in the second batch of names */
+		{ "1.2.3.4.5.6.7.8.sf.example", 0, ACCT, "http-01", 0,
+		    LFAIL("sf.example", "SERVFAIL"), NULL },
+		/* a failure above the relevant records does not count (it
+		 * is looked up with them, as they are all at once) */
+		{ "ok.sf.example", 0, ACCT, "http-01", 1, NULL,
+		    "ok.sf.example sf.example example" },
+		{ "no.sf.example", 0, ACCT, "http-01", 0,
+		    DENY("no.sf.example", "issue \"other.example\""),
+		    "no.sf.example sf.example example" },
 		{ "y.x.sfp.example", 0, ACCT, "http-01", 0,
 		    LFAIL("sfp.example", "SERVFAIL"), NULL },
 		{ "sftld", 0, ACCT, "http-01", 0, LFAIL("sftld", "SERVFAIL"),
