@@ -10,11 +10,11 @@
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <resolv.h>
 #include <string.h>
 
 #include "dns.h"
+#include "task.h"
 #include "util.h"
 
 /*
@@ -96,12 +96,11 @@ out:
 	return len;
 }
 
-/* A query of dns_query_all() on a thread of its own. */
-struct dns_q_run {
+/* A query of dns_query_all() for a thread. */
+struct dns_q_task {
+	struct task			 t;
 	const struct dns_resolver	*r;
 	struct dns_q			*q;
-	pthread_t			 tid;
-	int				 started;
 };
 
 static void
@@ -111,45 +110,35 @@ dns_q_send(const struct dns_resolver *r, struct dns_q *q)
 	    &q->rcode);
 }
 
-static void *
-dns_q_thread(void *arg)
+static void
+dns_q_run(void *arg)
 {
-	struct dns_q_run *run = arg;
+	struct dns_q_task *x = arg;
 
-	dns_q_send(run->r, run->q);
-	return NULL;
+	dns_q_send(x->r, x->q);
 }
 
 /*
- * Each query but the first of a batch on a thread of its own (which
- * takes no signal: thread_start), the first on the caller's; libresolv's
- * state is the query's own (res_ninit in dns_query), so the threads
- * share nothing but the resolver, which they only read.
+ * Each query but the first of a batch is a task (task.c: the process's
+ * threads), the first is sent on the caller's thread; libresolv's state
+ * is the query's own (res_ninit in dns_query), so the queries share
+ * nothing but the resolver, which they only read.
  */
 void
 dns_query_all(const struct dns_resolver *r, struct dns_q *q, size_t n)
 {
-	struct dns_q_run run[DNS_MAX_PARALLEL];
+	struct dns_q_task run[DNS_MAX_PARALLEL];
 	size_t i, k, m;
-	int err;
 
 	for (i = 0; i < n; i += m) {
 		m = n - i < DNS_MAX_PARALLEL ? n - i : DNS_MAX_PARALLEL;
 		for (k = 1; k < m; k++) {
 			run[k].r = r;
 			run[k].q = &q[i + k];
-			err = thread_start(&run[k].tid, dns_q_thread, &run[k]);
-			run[k].started = err == 0;
-			if (err != 0)
-				msg_warn("dns: no thread for a query (%s): "
-				    "sent after the others", strerror(err));
+			task_start(&run[k].t, dns_q_run, &run[k]);
 		}
 		dns_q_send(r, &q[i]);
-		for (k = 1; k < m; k++) {
-			if (run[k].started)
-				pthread_join(run[k].tid, NULL);
-			else
-				dns_q_send(r, &q[i + k]);
-		}
+		for (k = 1; k < m; k++)
+			task_wait(&run[k].t);
 	}
 }

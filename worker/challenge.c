@@ -2,7 +2,6 @@
  * challenge.c - the validation job: claim a challenge under a lease,
  * validate it (http-01 or dns-01), record the outcome.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "config.h"
 #include "jobs.h"
 #include "jsonutil.h"
+#include "task.h"
 #include "util.h"
 #include "validate.h"
 
@@ -36,53 +36,24 @@ worker_caa(struct worker *w, const char *name, int wildcard,
 }
 /* --- CAA: end --- */
 
-/* The CAA check of a challenge, on a thread of its own while the
- * challenge is validated: the two lookups overlap, and a validation
- * takes as long as the longer one, not as both. */
+/* The CAA check of a challenge, a task (task.c) run while the challenge
+ * is validated: the lookups of both are in flight together, and a
+ * validation takes as long as the longer, not as both. */
 struct caa_run {
+	struct task		 t;
 	struct worker		*w;
 	const struct chall_job	*j;
 	struct problem		 p;
 	int			 ok;
-	int			 started;
-	pthread_t		 tid;
 };
 
-static void *
+static void
 caa_run(void *arg)
 {
 	struct caa_run *c = arg;
 
 	c->ok = worker_caa(c->w, c->j->identifier, c->j->wildcard,
 	    c->j->account_id, c->j->type, &c->p);
-	return NULL;
-}
-
-static void
-caa_start(struct caa_run *c, struct worker *w, const struct chall_job *j)
-{
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->w = w;
-	c->j = j;
-	err = thread_start(&c->tid, caa_run, c);
-	c->started = err == 0;
-	if (err != 0)
-		msg_warn("caa: no thread (%s): checked after the challenge",
-		    strerror(err));
-}
-
-/* Waits for the CAA check (runs it when it had no thread); returns its
- * result, with c->p set when it refuses. */
-static int
-caa_wait(struct caa_run *c)
-{
-	if (c->started)
-		pthread_join(c->tid, NULL);
-	else
-		caa_run(c);
-	return c->ok;
 }
 
 int
@@ -105,7 +76,10 @@ job_challenge(struct worker *w)
 	    (strcmp(j.type, "http-01") == 0 || strcmp(j.type, "dns-01") == 0)) {
 		/* CAA, looked up while control is proven: a refusal
 		 * invalidates a challenge that passed */
-		caa_start(&caa, w, &j);
+		memset(&caa, 0, sizeof(caa));
+		caa.w = w;
+		caa.j = &j;
+		task_start(&caa.t, caa_run, &caa);
 		checking = 1;
 	}
 	if (j.attempts > CHALLENGE_MAX_ATTEMPTS)
@@ -120,7 +94,8 @@ job_challenge(struct worker *w)
 	else
 		problem_set(&p, PT_SERVER_INTERNAL, "unknown challenge type");
 	if (checking) {
-		if (!caa_wait(&caa) && ok == 1) {
+		task_wait(&caa.t);
+		if (!caa.ok && ok == 1) {
 			problem_clear(&p);
 			p = caa.p;
 			memset(&caa.p, 0, sizeof(caa.p));
