@@ -1,6 +1,6 @@
 /*
  * caa.c - the CAA check (RFC 8659) with the accounturi and
- * validationmethods parameters (RFC 8657), over dns_query().
+ * validationmethods parameters (RFC 8657), over dns_query_all().
  *
  * Every failure to learn the CAA policy refuses issuance: a SERVFAIL at
  * a parent hides records that may forbid us.

@@ -15,7 +15,6 @@ enum { TASK_QUEUED, TASK_RUNNING, TASK_DONE };
 
 static pthread_mutex_t task_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t task_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t task_done = PTHREAD_COND_INITIALIZER;
 static struct task *task_head, **task_tail = &task_head;
 static int task_queued;		/* in the queue */
 static int task_waiting;	/* threads waiting for a task */
@@ -58,7 +57,8 @@ task_loop(void *arg)
 		t->fn(t->arg);
 		pthread_mutex_lock(&task_mu);
 		t->state = TASK_DONE;
-		pthread_cond_broadcast(&task_done);
+		if (t->waited)
+			pthread_cond_signal(&t->done);
 	}
 	return NULL;
 }
@@ -70,7 +70,6 @@ task_child(void)
 {
 	pthread_mutex_init(&task_mu, NULL);
 	pthread_cond_init(&task_work, NULL);
-	pthread_cond_init(&task_done, NULL);
 	task_head = NULL;
 	task_tail = &task_head;
 	task_queued = task_waiting = task_threads = 0;
@@ -85,6 +84,7 @@ task_start(struct task *t, void (*fn)(void *), void *arg)
 	t->fn = fn;
 	t->arg = arg;
 	t->state = TASK_QUEUED;
+	t->waited = 0;
 	t->next = NULL;
 	pthread_mutex_lock(&task_mu);
 	if (!task_forkhook) {
@@ -121,7 +121,13 @@ task_wait(struct task *t)
 		pthread_mutex_lock(&task_mu);
 		t->state = TASK_DONE;
 	}
-	while (t->state != TASK_DONE)
-		pthread_cond_wait(&task_done, &task_mu);
+	if (t->state != TASK_DONE) {
+		/* the thread running it signals t->done */
+		pthread_cond_init(&t->done, NULL);
+		t->waited = 1;
+		while (t->state != TASK_DONE)
+			pthread_cond_wait(&t->done, &task_mu);
+		pthread_cond_destroy(&t->done);
+	}
 	pthread_mutex_unlock(&task_mu);
 }

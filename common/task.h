@@ -21,6 +21,8 @@ struct task {
 	void		 *arg;
 	/* private */
 	int		 state;
+	int		 waited;	/* a caller waits on done */
+	pthread_cond_t	 done;
 	struct task	*next;
 };
 

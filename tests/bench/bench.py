@@ -16,7 +16,7 @@ Pebble (directly, and proxied by the same nginx).
         [--levels 1,4,16,64] [--children 4] [--workers 4]
         [--worker-mode pool|separate] [--json FILE]
         [--servers acme,pebble] [--no-wrk] [--pg-top FILE] [--keep]
-        [--ca-key-type rsa2048] [--account-key rsa|ec]
+        [--ca-key-type rsa2048] [--account-key rsa|ec] [--dns-delay MS]
 
 Everything runs in a temporary state directory that is removed at the end
 (kept with --keep); every process it started is stopped, whatever happens.
@@ -24,14 +24,18 @@ Everything runs in a temporary state directory that is removed at the end
 
 import argparse
 import base64
+import heapq
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,6 +81,62 @@ def tree_cpu(root):
     return total / TICK
 
 
+class DelayDNS:
+    """A UDP name server in front of BIND that answers each query ms
+    milliseconds after BIND did: a resolver one round trip away, as on a
+    real network, where BIND on loopback answers in tens of
+    microseconds. Both servers resolve through it."""
+
+    def __init__(self, ms):
+        self.delay = ms / 1000.0
+        self.upstream = None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = None
+
+    def start(self, upstream):
+        self.upstream = upstream
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ, None)
+        due = []    # (time, seq, answer, client)
+        seq = 0
+        while not self.stopping:
+            wait = 0.2 if not due else max(0.0, due[0][0] - time.monotonic())
+            for key, _ in sel.select(wait):
+                if key.data is None:
+                    data, client = self.sock.recvfrom(4096)
+                    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    u.connect(("127.0.0.1", self.upstream))
+                    u.send(data)
+                    sel.register(u, selectors.EVENT_READ, client)
+                else:
+                    try:
+                        answer = key.fileobj.recv(65535)
+                        seq += 1
+                        heapq.heappush(due, (time.monotonic() + self.delay,
+                                             seq, answer, key.data))
+                    except OSError:
+                        pass
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()
+            now = time.monotonic()
+            while due and due[0][0] <= now:
+                _, _, answer, client = heapq.heappop(due)
+                self.sock.sendto(answer, client)
+
+    def stop(self):
+        self.stopping = True
+        if self.thread is not None:
+            self.thread.join(5)
+        self.sock.close()
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -87,6 +147,7 @@ class Bench:
         self.st = None
         self.extra = {}     # name -> Popen of processes started here
         self.results = {"acme": [], "pebble": [], "wrk": {}}
+        self.dns = DelayDNS(args.dns_delay) if args.dns_delay > 0 else None
 
     # ---------------------------------------------------------- the stack
 
@@ -117,6 +178,15 @@ class Bench:
 
             def write_conf(self):
                 super().write_conf()
+                if bench.dns is not None:
+                    with open(self.conf) as f:
+                        text = f.read()
+                    line = "dns_servers = 127.0.0.1:%d" % self.ports["dns"]
+                    assert line in text, "no %r in acme.conf" % line
+                    with open(self.conf, "w") as f:
+                        f.write(text.replace(line, "dns_servers = "
+                                             "127.0.0.1:%d" % bench.dns.port))
+                    bench.dns.start(self.ports["dns"])
                 if bench.args.worker_mode == "pool":
                     with open(self.conf, "a") as f:
                         f.write("worker_processes = %d\n" %
@@ -199,7 +269,9 @@ class Bench:
         log = open(os.path.join(d, "pebble.log"), "ab")
         self.extra["pebble"] = subprocess.Popen(
             ["/usr/bin/pebble", "-config", path, "-dnsserver",
-             "127.0.0.1:%d" % self.st.dns_port], stdin=subprocess.DEVNULL,
+             "127.0.0.1:%d" % (self.dns.port if self.dns is not None
+                               else self.st.dns_port)],
+            stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=d,
             start_new_session=True)
         deadline = time.monotonic() + 30
@@ -408,6 +480,9 @@ class Bench:
                   self.args.children, self.args.workers,
                   self.args.worker_mode,
                   self.args.ca_key_type, self.args.account_key), flush=True)
+        if self.dns is not None:
+            print("DNS: every answer %d ms after BIND's (a resolver one "
+                  "round trip away)" % self.args.dns_delay, flush=True)
         self.start_stack()
         servers = self.args.servers.split(",")
         if "acme" in servers:
@@ -438,6 +513,8 @@ class Bench:
             self.stop_extra(name)
         if self.st is not None:
             self.st.stop()
+        if self.dns is not None:
+            self.dns.stop()
         if self.args.keep:
             print("state kept in %s" % self.state)
         else:
@@ -604,6 +681,10 @@ def main():
     ap.add_argument("--flow-timeout", type=int, default=60,
                     help="seconds before one flow is a stall")
     ap.add_argument("--no-wrk", action="store_true")
+    ap.add_argument("--dns-delay", type=int,
+                    default=int(os.environ.get("BENCH_DNS_DELAY", "0")),
+                    help="milliseconds added to every DNS answer, for both "
+                    "servers (0: BIND on loopback, as the targets assume)")
     ap.add_argument("--servers", default="acme,pebble",
                     help="which servers to run the flows against")
     ap.add_argument("--json", help="write the raw results there")
