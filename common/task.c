@@ -37,6 +37,18 @@ task_unqueue(struct task *t)
 		}
 }
 
+/* Runs t, out of the queue: the lock is held, and released while t
+ * runs. */
+static void
+task_run(struct task *t)
+{
+	t->state = TASK_RUNNING;
+	pthread_mutex_unlock(&task_mu);
+	t->fn(t->arg);
+	pthread_mutex_lock(&task_mu);
+	t->state = TASK_DONE;
+}
+
 static void *
 task_loop(void *arg)
 {
@@ -52,11 +64,7 @@ task_loop(void *arg)
 		}
 		t = task_head;
 		task_unqueue(t);
-		t->state = TASK_RUNNING;
-		pthread_mutex_unlock(&task_mu);
-		t->fn(t->arg);
-		pthread_mutex_lock(&task_mu);
-		t->state = TASK_DONE;
+		task_run(t);
 		if (t->waited)
 			pthread_cond_signal(&t->done);
 	}
@@ -115,11 +123,7 @@ task_wait(struct task *t)
 	pthread_mutex_lock(&task_mu);
 	if (t->state == TASK_QUEUED) {
 		task_unqueue(t);
-		t->state = TASK_RUNNING;
-		pthread_mutex_unlock(&task_mu);
-		t->fn(t->arg);
-		pthread_mutex_lock(&task_mu);
-		t->state = TASK_DONE;
+		task_run(t);
 	}
 	if (t->state != TASK_DONE) {
 		/* the thread running it signals t->done */
