@@ -34,9 +34,6 @@
  * on the listening socket before it exits. */
 #define CHILD_DRAIN_SECONDS	2
 
-static volatile sig_atomic_t got_term;
-static volatile sig_atomic_t got_chld;
-static volatile sig_atomic_t got_hup;
 static volatile sig_atomic_t child_stop;
 
 /* The command line, applied again over the file on each reload. */
@@ -56,17 +53,6 @@ struct pool {
 	int	 fd;		/* the listening socket */
 	pid_t	 master;
 };
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGCHLD)
-		got_chld = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
 
 /* Forks a child serving on the pool's socket; returns its pid, or -1. A
  * child is told (SIGTERM) when the master dies, even by SIGKILL, so that
@@ -198,7 +184,7 @@ reap(struct pool *p)
 		else
 			msg_warn("child %ld exited with %d", (long)pid,
 			    WEXITSTATUS(status));
-		if (got_term) {
+		if (master_term) {
 			p->pids[i] = 0;
 			continue;
 		}
@@ -271,7 +257,7 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 		return 1;
 	}
 
-	master_signals(on_signal);
+	master_signals();
 
 	for (i = 0; i < p.n; i++) {
 		p.pids[i] = spawn(&p);
@@ -280,14 +266,14 @@ prefork_main(const struct prefork *def, const char *conf, const char *nchild,
 	msg_info("listening on %s with %d children",
 	    *spec != '\0' ? spec : "fd 0", p.n);
 	sigemptyset(&empty);
-	while (!got_term) {
+	while (!master_term) {
 		sigsuspend(&empty);
-		if (got_hup && !got_term) {
-			got_hup = 0;
+		if (master_hup && !master_term) {
+			master_hup = 0;
 			reload(&a, &p);
 		}
-		if (got_chld) {
-			got_chld = 0;
+		if (master_chld) {
+			master_chld = 0;
 			reap(&p);
 		}
 	}

@@ -275,8 +275,21 @@ ct_equal(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+volatile sig_atomic_t master_term, master_chld, master_hup;
+
+static void
+master_on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		master_chld = 1;
+	else if (sig == SIGHUP)
+		master_hup = 1;
+	else
+		master_term = 1;
+}
+
 void
-master_signals(void (*on_signal)(int))
+master_signals(void)
 {
 	struct sigaction sa;
 	sigset_t block;
@@ -288,7 +301,7 @@ master_signals(void (*on_signal)(int))
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = master_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -8,6 +8,7 @@
 #define ACME_UTIL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -31,9 +32,11 @@ char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) ACME_PRINTF(1, 2);
 
 /* A master of processes (prefork.c, the worker's pool): blocks SIGCHLD,
- * SIGTERM, SIGINT and SIGHUP, which on_signal catches when the master
- * waits with them unblocked (sigsuspend, ppoll), and ignores SIGPIPE. */
-void	 master_signals(void (*on_signal)(int));
+ * SIGTERM, SIGINT and SIGHUP, which set master_chld, master_term (for
+ * both of the middle two) and master_hup when the master waits with
+ * them unblocked (sigsuspend, ppoll), and ignores SIGPIPE. */
+void	 master_signals(void);
+extern volatile sig_atomic_t master_term, master_chld, master_hup;
 
 /* Starts a thread running fn(arg) with every signal blocked, so that the
  * process's handlers keep running on the threads that were there before

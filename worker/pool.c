@@ -66,21 +66,6 @@ static struct {
 	time_t		 connect_at;		/* next try when not */
 } pool;
 
-static volatile sig_atomic_t got_term;
-static volatile sig_atomic_t got_chld;
-static volatile sig_atomic_t got_hup;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGCHLD)
-		got_chld = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
-
 /* Forks the process of slot i; returns 1, or 0 (logged; the slot stays
  * empty until the next reap or reload). */
 static int
@@ -292,7 +277,7 @@ reap(void)
 		pool.procs[i].pid = 0;
 		pool.procs[i].fd = -1;
 		pool.procs[i].idle = 0;
-		if (got_term)
+		if (master_term)
 			continue;
 		/* one that dies at once is replaced at most once a second */
 		if (time(NULL) - pool.procs[i].born < 1)
@@ -311,7 +296,7 @@ fill_slots(void)
 	int i, empty = 0;
 
 	for (i = 0; i < pool.n; i++)
-		if (pool.procs[i].pid == 0 && (got_term || !spawn(i)))
+		if (pool.procs[i].pid == 0 && (master_term || !spawn(i)))
 			empty = 1;
 	return empty;
 }
@@ -377,14 +362,14 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 	for (i = 0; i < POOL_MAX; i++)
 		pool.procs[i].fd = -1;
 
-	master_signals(on_signal);
+	master_signals();
 	sigemptyset(&empty);
 
 	if (!ensure_listening())
 		msg_warn("pool: cannot LISTEN yet: trying again every second");
 	gaps = fill_slots();
 	msg_info("pool of %d worker processes", pool.n);
-	while (!got_term) {
+	while (!master_term) {
 		nfd = 0;
 		if (pool.listening) {
 			pfd[nfd].fd = PQsocket(pool.db.conn);
@@ -414,12 +399,12 @@ pool_main(const char *conf, int (*proc_main)(const char *, int))
 				else if (pool.procs[slot[i]].fd == pfd[i].fd)
 					read_reports(slot[i]);
 			}
-		if (got_hup && !got_term) {
-			got_hup = 0;
+		if (master_hup && !master_term) {
+			master_hup = 0;
 			reload();
 		}
-		if (got_chld) {
-			got_chld = 0;
+		if (master_chld) {
+			master_chld = 0;
 			reap();
 		}
 		(void)ensure_listening();
