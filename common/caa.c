@@ -437,11 +437,7 @@ caa_find(const struct dns_resolver *r, const char *base,
 
 	while (!done && next != NULL) {
 		for (n = 0; n < DNS_MAX_PARALLEL && next != NULL; n++) {
-			memset(&q[n], 0, sizeof(q[n]));
-			q[n].name = next;
-			q[n].type = CAA_TYPE;
-			q[n].ans = xmalloc(NS_MAXMSG);
-			q[n].anslen = NS_MAXMSG;
+			dns_q_init(&q[n], next, CAA_TYPE);
 			next = (dot = strchr(next, '.')) != NULL ? dot + 1 :
 			    NULL;
 		}
@@ -453,13 +449,13 @@ caa_find(const struct dns_resolver *r, const char *base,
 			done = s->n > 0;
 		}
 		for (i = 0; i < n; i++)
-			free(q[i].ans);
+			dns_q_free(&q[i]);
 		n = 0;
 	}
 	rc = 1;
 out:
 	for (i = 0; i < n; i++)
-		free(q[i].ans);
+		dns_q_free(&q[i]);
 	return rc;
 }
 

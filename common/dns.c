@@ -147,9 +147,7 @@ malformed:
 	return 0;
 }
 
-/* Sets q up for a query of type at name, with an answer buffer of its
- * own (dns_q_free). */
-static void
+void
 dns_q_init(struct dns_q *q, const char *name, int type)
 {
 	memset(q, 0, sizeof(*q));
@@ -159,11 +157,22 @@ dns_q_init(struct dns_q *q, const char *name, int type)
 	q->anslen = NS_MAXMSG;
 }
 
-static void
+void
 dns_q_free(struct dns_q *q)
 {
 	free(q->ans);
 	q->ans = NULL;
+}
+
+/* Returns 1 if name may be sent, or 0 with p set (dns problem). */
+static int
+dns_name_check(const char *name, int type, struct problem *p)
+{
+	if (dns_name_ok(name))
+		return 1;
+	problem_set(p, PT_DNS, "invalid DNS name looking up %s",
+	    dns_type_name(type));
+	return 0;
 }
 
 /*
@@ -180,11 +189,8 @@ dns_collect(const struct dns_resolver *r, const char *name, int type,
 	int rc;
 
 	*nxdomain = 0;
-	if (!dns_name_ok(name)) {
-		problem_set(p, PT_DNS, "invalid DNS name looking up %s",
-		    dns_type_name(type));
+	if (!dns_name_check(name, type, p))
 		return 0;
-	}
 	dns_q_init(&q, name, type);
 	q.len = dns_query(r, name, type, q.ans, q.anslen, &q.rcode);
 	rc = dns_parse(&q, cb, arg, nxdomain, p);
@@ -365,10 +371,8 @@ dns_addrs(const struct dns_resolver *r, const char *name,
 	memset(&p6, 0, sizeof(p6));
 	*addrs = NULL;
 	*naddrs = 0;
-	if (!dns_name_ok(name)) {
-		problem_set(p, PT_DNS, "invalid DNS name looking up A");
+	if (!dns_name_check(name, ns_t_a, p))
 		return 0;
-	}
 	dns_q_init(&q[0], name, ns_t_a);
 	dns_q_init(&q[1], name, ns_t_aaaa);
 	dns_query_all(r, q, 2);

@@ -66,6 +66,11 @@ struct dns_q {
 void	 dns_query_all(const struct dns_resolver *, struct dns_q *q,
 	    size_t n);
 
+/* Sets q up for a query of type at name (which q points to), with an
+ * answer buffer of its own, NS_MAXMSG octets; dns_q_free frees it. */
+void	 dns_q_init(struct dns_q *q, const char *name, int type);
+void	 dns_q_free(struct dns_q *q);
+
 /* Fetches the TXT records at name (records of type TXT in the answer,
  * whatever their owner: CNAMEs are followed by the server). Returns 1
  * with *txts (owned array of owned strings, the character-strings of one
